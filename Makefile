@@ -1,0 +1,39 @@
+# make run   - install, migrate, load demo data, start web + worker + beat (Ctrl-C stops all)
+# make test  - install and run the whole suite against real PostgreSQL and Redis
+# make bench - benchmarks; writes bench/results/latest.json
+# make lint  - ruff
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: install run test bench lint format clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) -m booking_site.launcher run
+
+test: install
+	$(PY) -m booking_site.launcher test $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m booking_site.launcher exec -- $(PY) -m bench
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,44 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UserCreationForm
+from django.urls import reverse
+
+from .models import User
+
+
+class SignupForm(UserCreationForm):
+    first_name = forms.CharField(label="First name", max_length=150)
+    last_name = forms.CharField(label="Last name", max_length=150)
+
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name", "email")
+        labels = {"email": "E-mail address"}
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("An account with this e-mail address already exists. Log in or reset your password.")
+        return email
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(label="E-mail address", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name")
+
+
+class OutboxPasswordResetForm(PasswordResetForm):
+    """Django's reset flow, but the e-mail goes through the outbox like every other one."""
+
+    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
+        from notifications.services import outbox_enqueue
+
+        link = reverse("accounts:password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
+        outbox_enqueue(
+            to=to_email, template="password_reset", user_id=context["user"].pk,
+            context={"email": to_email, "url": f"{context['protocol']}://{context['domain']}{link}"},
+        )

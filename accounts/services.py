@@ -1,0 +1,54 @@
+import logging
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+
+from notifications.services import outbox_enqueue
+
+from .models import User
+
+logger = logging.getLogger(__name__)
+
+
+def user_signup(*, email: str, password: str, first_name: str, last_name: str) -> User:
+    """Create a passenger account and queue the welcome e-mail in the same transaction.
+
+    The form has already checked the address is free; the unique index backs that check.
+    """
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=email, password=password, first_name=first_name.strip(), last_name=last_name.strip()
+        )
+        outbox_enqueue(
+            to=user.email,
+            template="welcome",
+            context={"name": user.first_name or user.email},
+            user_id=user.pk,
+        )
+    return user
+
+
+def admin_ensure(*, email: str, password: str, verbosity: int = 1) -> User | None:
+    """Create the first superuser if the database has none. Returns it, or None if one existed.
+
+    With no password configured, a random one is generated and printed once (development).
+    """
+    if User.objects.filter(is_superuser=True).exists():
+        return None
+    generated = not password
+    password = password or secrets.token_urlsafe(12)
+    user = User.objects.create_superuser(email=email, password=password, first_name="Admin")
+    if generated and verbosity >= 1:
+        print(f"\n  Created admin account {email} with password: {password}\n  (shown once; set ADMIN_PASSWORD to choose it)\n")
+    logger.info("Created admin account %s", email)
+    return user
+
+
+def admin_ensure_on_migrate(sender, verbosity=1, using="default", **kwargs):
+    """post_migrate hook: every newly migrated database gets an admin account."""
+    email = settings.ADMIN_EMAIL or "admin@example.com"
+    if not settings.ADMIN_PASSWORD and not settings.DEBUG and not settings.ADMIN_EMAIL:
+        # Production without ADMIN_EMAIL/ADMIN_PASSWORD: create nobody rather than a guessable account.
+        return
+    admin_ensure(email=email, password=settings.ADMIN_PASSWORD, verbosity=verbosity)

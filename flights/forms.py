@@ -1,0 +1,147 @@
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from .models import FLIGHT_NUMBER_RE, Airport, Flight
+from .selectors import TIME_WINDOWS, SearchQuery, airports_matching
+
+SCHEDULE_HORIZON_DAYS = 365
+
+
+def _resolve_airports(text: str, label: str) -> list[Airport]:
+    airports = airports_matching(text)
+    if not airports:
+        raise forms.ValidationError(
+            f"We don't know an airport or city called “{text}”. Try a three-letter code like LHR or a city like London."
+        )
+    return airports
+
+
+class SearchForm(forms.Form):
+    origin = forms.CharField(label="From", max_length=100, widget=forms.TextInput(attrs={"placeholder": "City or airport code", "autocomplete": "off", "list": "airport-list"}))
+    destination = forms.CharField(label="To", max_length=100, widget=forms.TextInput(attrs={"placeholder": "City or airport code", "autocomplete": "off", "list": "airport-list"}))
+    date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    window = forms.ChoiceField(label="Departure time", choices=[(key, value[0]) for key, value in TIME_WINDOWS.items()], initial="any", required=False)
+    passengers = forms.IntegerField(label="Passengers", min_value=1, max_value=settings.MAX_PASSENGERS_PER_BOOKING, initial=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["passengers"].error_messages["max_value"] = (
+            f"You can book up to {settings.MAX_PASSENGERS_PER_BOOKING} passengers at once."
+        )
+        self.fields["passengers"].error_messages["min_value"] = "Choose at least one passenger."
+        self.fields["date"].error_messages["invalid"] = "Enter a date like 2026-12-24."
+
+    def clean_origin(self):
+        self.origin_airports = _resolve_airports(self.cleaned_data["origin"], "From")
+        return self.cleaned_data["origin"]
+
+    def clean_destination(self):
+        self.destination_airports = _resolve_airports(self.cleaned_data["destination"], "To")
+        return self.cleaned_data["destination"]
+
+    def clean(self):
+        data = super().clean()
+        origins = getattr(self, "origin_airports", None)
+        destinations = getattr(self, "destination_airports", None)
+        if origins and destinations and {a.pk for a in origins} & {a.pk for a in destinations}:
+            self.add_error("destination", "Choose a destination different from where you fly from.")
+        day = data.get("date")
+        if day and origins:
+            local_today = timezone.now().astimezone(origins[0].zone).date()
+            if day < local_today:
+                self.add_error("date", "That date has passed. Choose today or a later date.")
+            elif day > local_today + timedelta(days=SCHEDULE_HORIZON_DAYS):
+                self.add_error("date", f"We only sell flights up to {SCHEDULE_HORIZON_DAYS} days ahead.")
+        if data.get("window") not in TIME_WINDOWS:
+            data["window"] = "any"
+        return data
+
+    def search_query(self) -> SearchQuery:
+        data = self.cleaned_data
+        return SearchQuery(
+            origins=tuple(a.pk for a in self.origin_airports),
+            destinations=tuple(a.pk for a in self.destination_airports),
+            day=data["date"],
+            window=data["window"] or "any",
+            passengers=data["passengers"],
+        )
+
+
+class AirportCodeField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        kwargs.setdefault("min_length", 3)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        code = super().clean(value).strip().upper()
+        airport = Airport.objects.filter(iata=code).first()
+        if airport is None:
+            raise forms.ValidationError(f"No airport has the IATA code {code}.")
+        return airport
+
+
+class StaffFlightForm(forms.Form):
+    """Times are entered in each airport's local time, as on a printed timetable."""
+
+    number = forms.RegexField(label="Flight number", regex=FLIGHT_NUMBER_RE, max_length=8, error_messages={"invalid": "Use an airline code and a number, like SK123."})
+    origin = AirportCodeField(label="From (IATA code)")
+    destination = AirportCodeField(label="To (IATA code)")
+    departure_date = forms.DateField(label="Departure date (local)", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    departure_time = forms.TimeField(label="Departure time (local)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    arrival_date = forms.DateField(label="Arrival date (local)", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    arrival_time = forms.TimeField(label="Arrival time (local)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    capacity = forms.IntegerField(label="Seats", min_value=1, max_value=600, initial=settings.DEFAULT_FLIGHT_CAPACITY)
+    price = forms.DecimalField(label=f"Price per seat ({settings.CURRENCY})", min_value=Decimal("0"), max_digits=10, decimal_places=2)
+
+    def __init__(self, *args, flight_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.flight_id = flight_id
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_number(self):
+        return self.cleaned_data["number"].upper()
+
+    def clean(self):
+        data = super().clean()
+        origin, destination = data.get("origin"), data.get("destination")
+        if origin and destination and origin == destination:
+            self.add_error("destination", "Origin and destination must differ.")
+        if origin and data.get("departure_date") and data.get("departure_time"):
+            data["departs_at"] = datetime.combine(data["departure_date"], data["departure_time"], tzinfo=origin.zone)
+        if destination and data.get("arrival_date") and data.get("arrival_time"):
+            data["arrives_at"] = datetime.combine(data["arrival_date"], data["arrival_time"], tzinfo=destination.zone)
+        if data.get("departs_at") and data.get("arrives_at"):
+            flight_time = data["arrives_at"] - data["departs_at"]
+            if flight_time <= timedelta(0):
+                self.add_error("arrival_time", "Arrival must be after departure (times are local to each airport).")
+            elif flight_time > timedelta(hours=20):
+                self.add_error("arrival_time", "That flight would last over 20 hours; check the dates and times.")
+        if data.get("number") and data.get("departs_at"):
+            clash = Flight.objects.filter(number=data["number"], departs_at=data["departs_at"]).exclude(pk=self.flight_id)
+            if clash.exists():
+                self.add_error("number", "This flight number already departs at that time.")
+        return data
+
+    @classmethod
+    def initial_for(cls, flight) -> dict:
+        departs, arrives = flight.departs_local(), flight.arrives_local()
+        return {
+            "number": flight.number, "origin": flight.origin.iata, "destination": flight.destination.iata,
+            "departure_date": departs.date(), "departure_time": departs.time(),
+            "arrival_date": arrives.date(), "arrival_time": arrives.time(),
+            "capacity": flight.capacity, "price": flight.price,
+        }
+
+
+class StaffFlightFilterForm(forms.Form):
+    number = forms.CharField(label="Flight number", required=False, max_length=8)
+    date = forms.DateField(label="Date (local departure)", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    origin = forms.CharField(label="From", required=False, max_length=3)
+    destination = forms.CharField(label="To", required=False, max_length=3)

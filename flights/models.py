@@ -1,0 +1,102 @@
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+from .seating import seat_labels
+
+FLIGHT_NUMBER_RE = r"^[A-Z0-9]{2}[0-9]{1,4}[A-Z]?$"
+
+
+class Airport(models.Model):
+    iata = models.CharField("IATA code", max_length=3, unique=True)
+    icao = models.CharField("ICAO code", max_length=4, blank=True)
+    name = models.CharField(max_length=200)
+    city = models.CharField(max_length=200, blank=True, db_index=True)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code")
+    tz = models.CharField("time zone", max_length=64)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["iata"]
+
+    def __str__(self) -> str:
+        return f"{self.city or self.name} ({self.iata})"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+
+class Flight(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+
+    number = models.CharField(
+        max_length=8,
+        validators=[RegexValidator(FLIGHT_NUMBER_RE, "Use an airline code and a number, like SK123.")],
+    )
+    origin = models.ForeignKey(Airport, on_delete=models.PROTECT, related_name="departures")
+    destination = models.ForeignKey(Airport, on_delete=models.PROTECT, related_name="arrivals")
+    departs_at = models.DateTimeField(help_text="Stored in UTC.")
+    arrives_at = models.DateTimeField(help_text="Stored in UTC.")
+    capacity = models.PositiveSmallIntegerField(default=settings.DEFAULT_FLIGHT_CAPACITY, validators=[MinValueValidator(1)])
+    # Moved only by booking services under the flight's row lock, with F() expressions.
+    seats_booked = models.PositiveSmallIntegerField(default=0, editable=False)
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["departs_at", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(seats_booked__gte=0) & Q(seats_booked__lte=F("capacity")), name="flight_seats_within_capacity"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="flight_capacity_positive"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="flight_price_not_negative"),
+            models.CheckConstraint(condition=Q(arrives_at__gt=F("departs_at")), name="flight_arrives_after_departure"),
+            models.CheckConstraint(condition=~Q(origin=F("destination")), name="flight_origin_not_destination"),
+            models.UniqueConstraint(fields=["number", "departs_at"], name="flight_number_departure_unique"),
+        ]
+        indexes = [
+            # Search: route + departure range, scheduled flights only.
+            models.Index(
+                fields=["origin", "destination", "departs_at"],
+                name="flight_search_idx",
+                condition=Q(status="scheduled"),
+            ),
+            # Staff schedule and manifest look-ups by number and date.
+            models.Index(fields=["number", "departs_at"], name="flight_number_idx"),
+            models.Index(fields=["departs_at"], name="flight_departs_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.origin.iata}→{self.destination.iata} {self.departs_at:%Y-%m-%d %H:%M}Z"
+
+    @property
+    def seats_left(self) -> int:
+        return self.capacity - self.seats_booked
+
+    @property
+    def duration(self):
+        return self.arrives_at - self.departs_at
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
+
+    def departs_local(self):
+        return self.departs_at.astimezone(self.origin.zone)
+
+    def arrives_local(self):
+        return self.arrives_at.astimezone(self.destination.zone)
+
+    def seat_labels(self) -> tuple[str, ...]:
+        return seat_labels(self.capacity)

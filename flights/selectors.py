@@ -1,0 +1,119 @@
+"""Reads for flights: airport look-up and search. Never writes."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import DateField, F, Func, QuerySet
+from django.utils import timezone
+
+from .models import Airport, Flight
+
+# Departure time windows, in the departure airport's local time: (start, end) half-open.
+TIME_WINDOWS: dict[str, tuple[str, time, time | None]] = {
+    "any": ("Any time", time(0, 0), None),
+    "morning": ("Morning (05:00–12:00)", time(5, 0), time(12, 0)),
+    "afternoon": ("Afternoon (12:00–18:00)", time(12, 0), time(18, 0)),
+    "evening": ("Evening (18:00–24:00)", time(18, 0), None),
+    "night": ("Night (00:00–05:00)", time(0, 0), time(5, 0)),
+}
+
+
+def airports_matching(text: str) -> list[Airport]:
+    """Airports a typed origin/destination means: an IATA code, else every airport of a city.
+
+    "LHR" is Heathrow; "London" is every airport whose city is London. Empty if none.
+    """
+    text = (text or "").strip()
+    if not text:
+        return []
+    if len(text) == 3 and text.isalpha():
+        airport = Airport.objects.filter(iata=text.upper()).first()
+        if airport:
+            return [airport]
+    by_city = list(Airport.objects.filter(city__iexact=text).order_by("iata"))
+    if by_city:
+        # A city name shared by several countries: prefer the airports with flights.
+        countries = {airport.country for airport in by_city}
+        if len(countries) > 1:
+            served = [a for a in by_city if Flight.objects.filter(origin=a).exists() or Flight.objects.filter(destination=a).exists()]
+            return served or by_city
+        return by_city
+    return list(Airport.objects.filter(name__iexact=text))
+
+
+def local_day_range(day: date, zone: ZoneInfo, start: time = time(0), end: time | None = None) -> tuple[datetime, datetime]:
+    """The UTC half-open range [from, to) covering `day` between local `start` and `end`.
+
+    `end=None` means the end of the local day (the next local midnight), so DST days are 23 or 25 h.
+    """
+    begin = datetime.combine(day, start, tzinfo=zone)
+    finish = datetime.combine(day, end, tzinfo=zone) if end else datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return begin.astimezone(ZoneInfo("UTC")), finish.astimezone(ZoneInfo("UTC"))
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    origins: tuple[int, ...]
+    destinations: tuple[int, ...]
+    day: date
+    window: str = "any"
+    passengers: int = 1
+
+
+def flight_search(*, query: SearchQuery, origin_zone: ZoneInfo, now: datetime | None = None) -> QuerySet[Flight]:
+    """Scheduled future flights on the route that depart on the query's local day and window
+    and still have seats for every passenger, earliest first.
+
+    The day is the departure airport's calendar day, queried as a UTC range on `departs_at`
+    so the partial index (origin, destination, departs_at) serves it.
+    """
+    _, start, end = TIME_WINDOWS.get(query.window, TIME_WINDOWS["any"])
+    range_from, range_to = local_day_range(query.day, origin_zone, start, end)
+    range_from = max(range_from, now or timezone.now())
+    return (
+        Flight.objects.filter(
+            status=Flight.Status.SCHEDULED,
+            origin_id__in=query.origins,
+            destination_id__in=query.destinations,
+            departs_at__gte=range_from,
+            departs_at__lt=range_to,
+            capacity__gte=F("seats_booked") + query.passengers,
+        )
+        .select_related("origin", "destination")
+        .order_by("departs_at", "number")
+    )
+
+
+class LocalDate(Func):
+    """The local calendar date of a UTC timestamp in a per-row time zone (PostgreSQL `timezone()`)."""
+
+    template = "(timezone(%(expressions)s))::date"
+    output_field = DateField()
+
+
+def _on_local_day(flights: QuerySet[Flight], day: date) -> QuerySet[Flight]:
+    # Every zone lies within UTC-12..UTC+14: the UTC range narrows by index, the local date decides.
+    start = datetime.combine(day, time(0), tzinfo=ZoneInfo("UTC"))
+    return flights.filter(
+        departs_at__gte=start - timedelta(hours=14), departs_at__lt=start + timedelta(days=1, hours=12)
+    ).alias(local_day=LocalDate(F("origin__tz"), F("departs_at"))).filter(local_day=day)
+
+
+def flights_for_staff(*, number: str = "", day: date | None = None, origin: str = "", destination: str = "") -> QuerySet[Flight]:
+    """The staff schedule: every flight (cancelled too), filtered; `day` is the departure's local day."""
+    flights = Flight.objects.select_related("origin", "destination").order_by("departs_at", "number")
+    if number:
+        flights = flights.filter(number__iexact=number.strip())
+    if day:
+        flights = _on_local_day(flights, day)
+    if origin:
+        flights = flights.filter(origin__iata=origin.strip().upper())
+    if destination:
+        flights = flights.filter(destination__iata=destination.strip().upper())
+    return flights
+
+
+def flights_by_number_on_local_day(*, number: str, day: date) -> list[Flight]:
+    """Flights with `number` departing on `day` in their departure airport's local calendar."""
+    return list(flights_for_staff(number=number, day=day))

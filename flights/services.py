@@ -1,0 +1,49 @@
+"""Writes for the schedule. Removing a flight touches bookings, so it lives in bookings.services."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+
+from .exceptions import CapacityBelowBooked, FlightNotEditable
+from .models import Airport, Flight
+
+
+def flight_create(
+    *, number: str, origin: Airport, destination: Airport, departs_at: datetime, arrives_at: datetime,
+    price: Decimal, capacity: int | None = None,
+) -> Flight:
+    """Add a scheduled flight (capacity defaults to 60). Database constraints back the form's checks."""
+    flight = Flight(
+        number=number.upper(), origin=origin, destination=destination, departs_at=departs_at,
+        arrives_at=arrives_at, price=price,
+    )
+    if capacity:
+        flight.capacity = capacity
+    flight.save()
+    return flight
+
+
+def flight_update(
+    *, flight_id: int, number: str, origin: Airport, destination: Airport, departs_at: datetime,
+    arrives_at: datetime, price: Decimal, capacity: int,
+) -> Flight:
+    """Edit a flight under its row lock. Raises CapacityBelowBooked if fewer seats than are sold,
+    FlightNotEditable for a cancelled flight."""
+    with transaction.atomic():
+        flight = Flight.objects.select_for_update().get(pk=flight_id)
+        if flight.is_cancelled:
+            raise FlightNotEditable("This flight is cancelled and can no longer be edited.")
+        if capacity < flight.seats_booked:
+            raise CapacityBelowBooked(
+                f"{flight.seats_booked} seats are already booked; capacity cannot go below that."
+            )
+        flight.number = number.upper()
+        flight.origin = origin
+        flight.destination = destination
+        flight.departs_at = departs_at
+        flight.arrives_at = arrives_at
+        flight.price = price
+        flight.capacity = capacity
+        flight.save()
+    return flight

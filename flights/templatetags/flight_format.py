@@ -1,0 +1,47 @@
+"""Display helpers: local times with zone, durations, money."""
+
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.conf import settings
+
+register = template.Library()
+
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
+
+
+@register.filter
+def money(amount) -> str:
+    """12345.5 -> "€12,345.50" in the site's currency."""
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        return ""
+    symbol = CURRENCY_SYMBOLS.get(settings.CURRENCY)
+    figure = f"{value:,.2f}"
+    return f"{symbol}{figure}" if symbol else f"{figure} {settings.CURRENCY}"
+
+
+@register.filter
+def duration(value: timedelta) -> str:
+    """timedelta(hours=2, minutes=5) -> "2h 05m"."""
+    if not isinstance(value, timedelta):
+        return ""
+    minutes = int(value.total_seconds() // 60)
+    return f"{minutes // 60}h {minutes % 60:02d}m"
+
+
+@register.filter
+def day_offset(flight) -> str:
+    """"+1" when the flight lands on a later local calendar day than it leaves."""
+    days = (flight.arrives_local().date() - flight.departs_local().date()).days
+    return f"+{days}" if days > 0 else ("−1" if days < 0 else "")
+
+
+@register.simple_tag
+def local_time(moment, airport, fmt="H:i"):
+    """A UTC moment shown in the airport's own zone, e.g. "14:05"."""
+    from django.utils.dateformat import format as date_format
+
+    return date_format(moment.astimezone(airport.zone), fmt)

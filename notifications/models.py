@@ -1,0 +1,34 @@
+from django.db import models
+
+
+class OutboxMessage(models.Model):
+    """An e-mail written in the same transaction as the change it reports (the outbox).
+
+    The worker sends it after commit; the periodic sweep sends whatever a broker outage missed.
+    `status` decides: a message is sent only while it is pending, so a second run is a no-op.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    to = models.EmailField()
+    template = models.CharField(max_length=100, help_text="Name under templates/emails/, without extension.")
+    context = models.JSONField(default=dict, blank=True)
+    user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    subject = models.CharField(max_length=255, blank=True, help_text="Filled in when rendered.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at"], name="outbox_pending_idx", condition=models.Q(status="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} to {self.to} ({self.status})"
