@@ -1,0 +1,22 @@
+"""Shared test set-up: real PostgreSQL and Redis (URLs from the environment), eager Celery."""
+
+import pytest
+
+from booking_site.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_runs_inline():
+    # Tasks run in-process after commit, so a test sees the outbox sent without a worker.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+    settings.SITE_URL = "http://testserver"
+    settings.CACHES["default"]["KEY_PREFIX"] = "skyway-test"
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
