@@ -5,9 +5,8 @@ import secrets
 import uuid
 
 from django.conf import settings
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -39,12 +38,14 @@ def _is_lock_timeout(error: OperationalError) -> bool:
     return getattr(error.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE
 
 
-def _lock_flight(flight_id: int, *, with_taken_seats: bool = False) -> Flight:
-    """Lock one flight row (not its airports) and read it afresh; optionally its taken seats too."""
+def _lock_flight(flight_id: int) -> Flight:
+    """Lock one flight row (not its airports) and read it afresh.
+
+    Anything else about the flight (its taken seats) must be read in a later statement: a
+    subquery in this one would see the snapshot from before the lock wait, not what the
+    previous lock holder committed.
+    """
     flights = Flight.objects.select_related("origin", "destination").select_for_update(of=("self",))
-    if with_taken_seats:
-        active = Ticket.objects.filter(flight=OuterRef("pk"), status=Ticket.Status.ACTIVE).values("seat")
-        flights = flights.annotate(taken_seats=ArraySubquery(active))
     try:
         return flights.get(pk=flight_id)
     except OperationalError as error:
@@ -87,7 +88,7 @@ def _booking_create_locked(*, user: User, flight_id: int, passenger_names: list[
     seats_wanted = len(passenger_names)
     with transaction.atomic():
         _set_lock_timeout()
-        flight = _lock_flight(flight_id, with_taken_seats=True)
+        flight = _lock_flight(flight_id)
         if flight.is_cancelled or flight.departs_at <= timezone.now():
             raise BookingClosed()
         if flight.seats_left < seats_wanted:
@@ -96,7 +97,7 @@ def _booking_create_locked(*, user: User, flight_id: int, passenger_names: list[
                 if flight.seats_left == 0
                 else f"Sorry, only {flight.seats_left} seat{'s' if flight.seats_left != 1 else ''} left on this flight."
             )
-        taken = set(flight.taken_seats)
+        taken = set(Ticket.objects.filter(flight=flight, status=Ticket.Status.ACTIVE).values_list("seat", flat=True))
         seats = [seat for seat in flight.seat_labels() if seat not in taken][:seats_wanted]
         booking = Booking.objects.create(
             reference=new_reference(), user=user, flight=flight, seat_count=seats_wanted,
