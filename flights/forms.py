@@ -1,3 +1,4 @@
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -89,7 +90,7 @@ class AirportCodeField(forms.CharField):
 class StaffFlightForm(forms.Form):
     """Times are entered in each airport's local time, as on a printed timetable."""
 
-    number = forms.RegexField(label="Flight number", regex=FLIGHT_NUMBER_RE, max_length=8, error_messages={"invalid": "Use an airline code and a number, like SK123."})
+    number = forms.CharField(label="Flight number", max_length=8)
     origin = AirportCodeField(label="From (IATA code)")
     destination = AirportCodeField(label="To (IATA code)")
     departure_date = forms.DateField(label="Departure date (local)", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
@@ -106,7 +107,10 @@ class StaffFlightForm(forms.Form):
         self.helper.form_tag = False
 
     def clean_number(self):
-        return self.cleaned_data["number"].upper()
+        number = self.cleaned_data["number"].strip().upper().replace(" ", "")
+        if not re.fullmatch(FLIGHT_NUMBER_RE, number):
+            raise forms.ValidationError("Use an airline code and a number, like SK123.")
+        return number
 
     def clean(self):
         data = super().clean()
