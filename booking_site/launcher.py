@@ -98,8 +98,19 @@ def _manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
 
+class Stop(Exception):
+    """Raised by the signal handler: Ctrl-C (SIGINT) or SIGTERM asks everything to stop."""
+
+
+def _raise_stop(signum, frame):
+    raise Stop()
+
+
 def run(port: int) -> int:
     """migrate, seed once, then web + worker + beat in the foreground until Ctrl-C."""
+    # Explicit handlers: a process started in the background inherits SIGINT as ignored.
+    signal.signal(signal.SIGINT, _raise_stop)
+    signal.signal(signal.SIGTERM, _raise_stop)
     services = Services()
     children: list[subprocess.Popen] = []
     try:
@@ -126,9 +137,11 @@ def run(port: int) -> int:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         return 1
-    except KeyboardInterrupt:
+    except (Stop, KeyboardInterrupt):
         return 0
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print("\nStopping ...", flush=True)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
