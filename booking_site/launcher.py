@@ -62,6 +62,9 @@ class Services:
 
         VAR.mkdir(exist_ok=True)
         print("Starting embedded PostgreSQL under var/pgdata ...", flush=True)
+        # pgserver stops the server only when the last process holding it exits; a run that
+        # was killed leaves its pid behind, so this launcher is the only holder it keeps.
+        (VAR / "pgdata" / ".handle_pids.json").unlink(missing_ok=True)
         self.pg = pgserver.get_server(str(VAR / "pgdata"), cleanup_mode="stop")
         exists = self.pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
         if "(1 row)" not in exists:
@@ -90,7 +93,14 @@ class Services:
             self.redis.terminate()
             self.redis.wait(timeout=10)
         if self.pg is not None:
+            from pgserver._commands import pg_ctl
+
             self.pg.cleanup()
+            if (VAR / "pgdata" / "postmaster.pid").exists():
+                try:
+                    pg_ctl(["-w", "stop"], pgdata=self.pg.pgdata, user=self.pg.system_user)
+                except subprocess.CalledProcessError:
+                    pass
             self.pg = None
 
 
