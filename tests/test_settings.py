@@ -1,0 +1,35 @@
+"""Production settings: `check --deploy` stays clean and missing secrets stop start-up."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT", "DATABASE_URL"}}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60)
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = _manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DEBUG="0", SECRET_KEY="x" * 20 + "a-long-random-production-secret-for-the-check",
+        DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/booking"),
+        ALLOWED_HOSTS="flights.example.com",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL"])
+def test_production_start_up_fails_loudly_without_a_required_setting(missing):
+    env = {"DEBUG": "0", "SECRET_KEY": "s" * 50, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/booking"}
+    env.pop(missing)
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert f"{missing} must be set" in result.stderr
