@@ -16,8 +16,16 @@ def passenger_count(value, default: int = 1) -> int:
 class BookingForm(forms.Form):
     """One name per passenger, plus the one-time token that makes a double submit harmless."""
 
-    token = forms.UUIDField(widget=forms.HiddenInput)
-    passengers = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=settings.MAX_PASSENGERS_PER_BOOKING)
+    token = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={"required": "This booking form is out of date. Please check the details and book again.",
+                        "invalid": "This booking form is out of date. Please check the details and book again."},
+    )
+    passengers = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=1, max_value=settings.MAX_PASSENGERS_PER_BOOKING,
+        error_messages={key: f"Choose between 1 and {settings.MAX_PASSENGERS_PER_BOOKING} passengers."
+                        for key in ("required", "invalid", "min_value", "max_value")},
+    )
 
     def __init__(self, *args, passengers: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,6 +39,10 @@ class BookingForm(forms.Form):
                 widget=forms.TextInput(attrs={"autocomplete": "name" if index == 1 else "off"}),
                 error_messages={"required": f"Enter the full name of passenger {index}."},
             )
+
+    def hidden_errors(self) -> list[str]:
+        """Errors of the hidden fields: shown with the form's own errors, never silently lost."""
+        return [str(error) for name in ("token", "passengers") for error in self[name].errors]
 
     def passenger_fields(self):
         return [self[f"passenger_{index}"] for index in range(1, self.passenger_total + 1)]

@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -29,7 +31,11 @@ def flight_book(request, flight_id: int):
             return redirect_to_login(request.get_full_path())
         count = passenger_count(request.POST.get("passengers"))
         form = BookingForm(request.POST, passengers=count)
-        if form.is_valid():
+        if not form.is_valid() and "token" in form.errors:
+            # Re-render with a fresh one-time token so that the corrected form can be sent.
+            form.data = form.data.copy()
+            form.data["token"] = str(uuid.uuid4())
+        elif form.is_valid():
             try:
                 booking = services.booking_create(
                     user=request.user, flight_id=flight.pk, passenger_names=form.passenger_names(),
