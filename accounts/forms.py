@@ -14,6 +14,12 @@ class SignupForm(UserCreationForm):
         fields = ("first_name", "last_name", "email")
         labels = {"email": "E-mail address"}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs.pop("autofocus", None)
+        self.fields["first_name"].widget.attrs["autofocus"] = True
+        self.fields["password2"].label = "Confirm password"
+
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():

@@ -91,12 +91,12 @@ class StaffFlightForm(forms.Form):
     """Times are entered in each airport's local time, as on a printed timetable."""
 
     number = forms.CharField(label="Flight number", max_length=8)
-    origin = AirportCodeField(label="From (IATA code)")
-    destination = AirportCodeField(label="To (IATA code)")
-    departure_date = forms.DateField(label="Departure date (local)", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    departure_time = forms.TimeField(label="Departure time (local)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    arrival_date = forms.DateField(label="Arrival date (local)", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    arrival_time = forms.TimeField(label="Arrival time (local)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    origin = AirportCodeField(label="From", help_text="IATA code, e.g. LHR")
+    destination = AirportCodeField(label="To", help_text="IATA code, e.g. JFK")
+    departure_date = forms.DateField(label="Departure date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    departure_time = forms.TimeField(label="Departure time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    arrival_date = forms.DateField(label="Arrival date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    arrival_time = forms.TimeField(label="Arrival time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     capacity = forms.IntegerField(label="Seats", min_value=1, max_value=600, initial=settings.DEFAULT_FLIGHT_CAPACITY)
     price = forms.DecimalField(label=f"Price per seat ({settings.CURRENCY})", min_value=Decimal("0"), max_digits=10, decimal_places=2)
 

@@ -45,3 +45,21 @@ def local_time(moment, airport, fmt="H:i"):
     from django.utils.dateformat import format as date_format
 
     return date_format(moment.astimezone(airport.zone), fmt)
+
+
+@register.filter
+def times(amount, count):
+    """price|times:passengers -> the total for the party."""
+    try:
+        return Decimal(amount) * int(count)
+    except (InvalidOperation, TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def airport_short(name: str) -> str:
+    """"London Gatwick Airport" -> "London Gatwick"; the full name is kept where it matters."""
+    for suffix in (" International Airport", " Airport"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name

@@ -1,0 +1,291 @@
+"""The journeys people take through the site, in a real browser, by visible labels."""
+
+import re
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.tests.factories import PASSWORD, StaffFactory
+from bookings.models import Booking
+from bookings.tests.factories import make_booking
+from flights.models import Flight
+from flights.tests.factories import AirportFactory, FlightFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+LONDON = ZoneInfo("Europe/London")
+NEW_YORK = ZoneInfo("America/New_York")
+PHONE = {"width": 390, "height": 844}
+
+
+def _london_day(days_ahead: int) -> date:
+    return timezone.now().astimezone(LONDON).date() + timedelta(days=days_ahead)
+
+
+def _departing(day: date, at: time, zone: ZoneInfo = LONDON) -> datetime:
+    return datetime.combine(day, at, tzinfo=zone)
+
+
+@pytest.fixture
+def airports():
+    return {
+        "LHR": AirportFactory(
+            iata="LHR",
+            icao="EGLL",
+            city="London",
+            name="London Heathrow Airport",
+            tz="Europe/London",
+            country="GB",
+            latitude=51.47,
+            longitude=-0.4543,
+        ),
+        "LGW": AirportFactory(
+            iata="LGW",
+            icao="EGKK",
+            city="London",
+            name="London Gatwick Airport",
+            tz="Europe/London",
+            country="GB",
+            latitude=51.1481,
+            longitude=-0.1903,
+        ),
+        "JFK": AirportFactory(
+            iata="JFK",
+            icao="KJFK",
+            city="New York",
+            name="John F Kennedy International Airport",
+            tz="America/New_York",
+            country="US",
+            latitude=40.6398,
+            longitude=-73.7789,
+        ),
+        "CDG": AirportFactory(
+            iata="CDG",
+            icao="LFPG",
+            city="Paris",
+            name="Paris Charles de Gaulle Airport",
+            tz="Europe/Paris",
+            country="FR",
+            latitude=49.0128,
+            longitude=2.55,
+        ),
+    }
+
+
+@pytest.fixture
+def london_new_york_day(airports):
+    """Three London–New York departures on one day, four days ahead; SK117 is the one to book."""
+    day = _london_day(4)
+
+    def flight(number, origin, at, minutes, price, capacity=180):
+        departs = _departing(day, at)
+        return FlightFactory(
+            number=number,
+            origin=airports[origin],
+            destination=airports["JFK"],
+            departs_at=departs,
+            arrives_at=departs + timedelta(minutes=minutes),
+            price=Decimal(price),
+            capacity=capacity,
+        )
+
+    flights = {
+        "SK101": flight("SK101", "LHR", time(8, 30), 475, "412.00"),
+        "SK117": flight("SK117", "LHR", time(13, 5), 490, "389.50"),
+        "SK125": flight("SK125", "LGW", time(18, 40), 500, "299.00", capacity=4),
+    }
+    return day, flights
+
+
+def test_passenger_signs_up_books_two_seats_and_cancels(
+    page, screenshot, london_new_york_day
+):
+    day, flights = london_new_york_day
+    chosen = flights["SK117"]
+
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Where to next?")).to_be_visible()
+    screenshot(page, "home")
+
+    page.get_by_role("link", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+    screenshot(page, "signup")
+    page.get_by_label("First name").fill("Ada")
+    page.get_by_label("Last name").fill("Lovelace")
+    page.get_by_label("E-mail address").fill("ada@example.test")
+    page.get_by_label(re.compile(r"^\s*Password\*?\s*$")).fill("analytical-engine-1843")
+    page.get_by_label("Confirm password").fill("analytical-engine-1843")
+    page.get_by_role("button", name="Create account").click()
+    expect(
+        page.get_by_text("Welcome aboard, Ada! Your account is ready.")
+    ).to_be_visible()
+
+    search = page.get_by_role("form", name="Search flights")
+    search.get_by_label("From", exact=True).fill("London")
+    search.get_by_label("To", exact=True).fill("New York")
+    search.get_by_label("Date", exact=True).fill(day.isoformat())
+    search.get_by_label("Passengers", exact=True).fill("2")
+    search.get_by_role("button", name="Search").click()
+    expect(
+        page.get_by_role(
+            "heading", name=re.compile(r"^3 flights from London to New York")
+        )
+    ).to_be_visible()
+    expect(page.get_by_role("article")).to_have_count(3)
+    screenshot(page, "search-results")
+
+    page.get_by_role("link", name="Select flight SK117").click()
+    expect(page.get_by_role("heading", name="London to New York")).to_be_visible()
+    page.get_by_label("Passenger 1").fill("Ada Lovelace")
+    page.get_by_label("Passenger 2").fill("Charles Babbage")
+    expect(page.locator("#total")).to_have_text("€779.00")
+    screenshot(page, "flight")
+    page.get_by_role("button", name="Book 2 seats").click()
+
+    expect(page).to_have_url(re.compile(r"/bookings/[A-Z0-9]{6}/$"))
+    reference = page.url.rstrip("/").rsplit("/", 1)[-1]
+    expect(page.get_by_role("heading", name=f"Booking {reference}")).to_be_visible()
+    expect(page.locator("#status")).to_have_text("Confirmed")
+    expect(page.get_by_role("cell", name="Charles Babbage")).to_be_visible()
+    screenshot(page, "booking")
+    chosen.refresh_from_db()
+    assert chosen.seats_booked == 2
+    booking = Booking.objects.get(reference=reference)
+    assert (booking.user.email, booking.flight_id, booking.seat_count) == (
+        "ada@example.test",
+        chosen.pk,
+        2,
+    )
+
+    page.get_by_role("navigation").get_by_role(
+        "link", name="My bookings", exact=True
+    ).first.click()
+    expect(page.get_by_role("heading", name="My bookings")).to_be_visible()
+    expect(page.get_by_text(reference, exact=True)).to_be_visible()
+    screenshot(page, "my-bookings")
+    page.get_by_role("link", name=f"View booking {reference}").click()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel this booking").click()
+    expect(page.locator("#status")).to_have_text("Cancelled")
+    expect(page.get_by_text(f"Booking {reference} is cancelled.")).to_be_visible()
+    screenshot(page, "booking-cancelled")
+    chosen.refresh_from_db()
+    booking.refresh_from_db()
+    assert chosen.seats_booked == 0
+    assert booking.status == Booking.Status.CANCELLED
+
+
+def test_search_results_fit_a_phone_screen(new_page, screenshot, london_new_york_day):
+    day, _ = london_new_york_day
+    phone = new_page(PHONE, is_mobile=True, has_touch=True)
+
+    phone.goto(
+        f"/?origin=London&destination=New+York&date={day.isoformat()}&passengers=2"
+    )
+    expect(phone.get_by_role("link", name=re.compile(r"^Select flight"))).to_have_count(
+        3
+    )
+    screenshot(phone, "search-results-mobile")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_search_without_flights_says_what_to_try_instead(
+    page, screenshot, london_new_york_day
+):
+    day, _ = london_new_york_day
+
+    page.goto("/")
+    search = page.get_by_role("form", name="Search flights")
+    search.get_by_label("From", exact=True).fill("New York")
+    search.get_by_label("To", exact=True).fill("Paris")
+    search.get_by_label("Date", exact=True).fill(day.isoformat())
+    search.get_by_role("button", name="Search").click()
+    expect(
+        page.get_by_role("heading", name="No flights match your search")
+    ).to_be_visible()
+    expect(page.get_by_text("Try another date")).to_be_visible()
+    screenshot(page, "search-no-results")
+
+
+def test_staff_adds_a_flight_finds_it_in_search_and_opens_its_manifest(
+    page, screenshot, airports
+):
+    staff = StaffFactory(
+        first_name="Grace", last_name="Hopper", email="grace@skyway.test"
+    )
+    FlightFactory(
+        number="SK118",
+        origin=airports["JFK"],
+        destination=airports["LHR"],
+        departs_at=_departing(_london_day(2), time(19, 30), NEW_YORK),
+        arrives_at=_departing(_london_day(3), time(7, 25)),
+        price=Decimal("405.00"),
+    )
+    FlightFactory(
+        number="SK330",
+        origin=airports["LHR"],
+        destination=airports["CDG"],
+        departs_at=_departing(_london_day(3), time(7, 15)),
+        arrives_at=_departing(_london_day(3), time(8, 30)),
+        price=Decimal("89.00"),
+    )
+    day = _london_day(6)
+
+    page.goto("/")
+    page.get_by_role("link", name="Log in").click()
+    page.get_by_label("E-mail address").fill(staff.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("link", name="Grace Hopper")).to_be_visible()
+
+    page.get_by_role("link", name="Schedule").click()
+    expect(page.get_by_role("heading", name="Schedule")).to_be_visible()
+    page.get_by_role("link", name="Add a flight").click()
+    page.get_by_label("Flight number").fill("SK901")
+    page.get_by_label(re.compile(r"^\s*From\s*\*?\s*$")).fill("LHR")
+    page.get_by_label(re.compile(r"^\s*To\s*\*?\s*$")).fill("JFK")
+    page.get_by_label("Departure date").fill(day.isoformat())
+    page.get_by_label("Departure time").fill("09:15")
+    page.get_by_label("Arrival date").fill(day.isoformat())
+    page.get_by_label("Arrival time").fill("12:05")
+    page.get_by_label("Seats").fill("180")
+    page.get_by_label("Price per seat").fill("349.00")
+    screenshot(page, "staff-flight-form")
+    page.get_by_role("button", name="Add flight").click()
+
+    expect(page.get_by_text("Flight SK901 added to the schedule.")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="SK901")
+    expect(row).to_contain_text("LHR → JFK")
+    expect(row).to_contain_text("0 / 180")
+    screenshot(page, "staff-schedule")
+    flight = Flight.objects.get(number="SK901")
+    assert flight.departs_at == _departing(day, time(9, 15))
+    assert flight.arrives_at == _departing(day, time(12, 5), NEW_YORK)
+
+    page.get_by_role("link", name="Search flights").click()
+    search = page.get_by_role("form", name="Search flights")
+    search.get_by_label("From", exact=True).fill("LHR")
+    search.get_by_label("To", exact=True).fill("JFK")
+    search.get_by_label("Date", exact=True).fill(day.isoformat())
+    search.get_by_role("button", name="Search").click()
+    result = page.get_by_role("article").filter(has_text="SK901")
+    expect(result).to_contain_text("09:15")
+    expect(result).to_contain_text("12:05")
+    expect(result).to_contain_text("180 seats left")
+
+    # Another customer books two seats, so the manifest has passengers to show.
+    make_booking(flight=flight, names=["Alan Turing", "Joan Clarke"])
+    page.get_by_role("link", name="Manifest", exact=True).click()
+    page.get_by_label("Flight number").fill("SK901")
+    page.get_by_label("Departure date").fill(day.isoformat())
+    page.get_by_role("button", name="Show manifest").click()
+    expect(page.get_by_role("heading", name="Manifest SK901")).to_be_visible()
+    expect(page.locator("#seats-sold")).to_have_text("2")
+    expect(page.get_by_text("seats sold")).to_be_visible()
+    expect(page.get_by_role("cell", name="Joan Clarke")).to_be_visible()
+    screenshot(page, "manifest")
