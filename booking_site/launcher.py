@@ -167,7 +167,7 @@ def execute(command: list[str], *, database: str) -> int:
     services = Services()
     try:
         env = {**os.environ, **services.start(database=database)}
-        return subprocess.run(command, cwd=BASE_DIR, env=env).returncode
+        return subprocess.run(command, check=False, cwd=BASE_DIR, env=env).returncode
     except KeyboardInterrupt:
         return 130
     finally:

@@ -3,6 +3,8 @@ import uuid
 from django import forms
 from django.conf import settings
 
+from flights.forms import StaffDateField
+
 
 def passenger_count(value, default: int = 1) -> int:
     """A passenger count from a query string or form, clamped to what one booking allows."""
@@ -64,7 +66,7 @@ class BookingForm(forms.Form):
 
 class ManifestLookupForm(forms.Form):
     number = forms.CharField(label="Flight number", max_length=8)
-    date = forms.DateField(label="Departure date (local)", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), error_messages={"invalid": "Enter a date like 2026-12-24."})
+    date = StaffDateField(label="Departure date (local)", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), error_messages={"invalid": "Enter a date like 2026-12-24."})
 
     def clean_number(self):
         return self.cleaned_data["number"].strip().upper()

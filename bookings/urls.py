@@ -1,14 +1,31 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import views
+from .services import REFERENCE_LENGTH
+
+
+class ReferenceConverter:
+    """A booking reference in a URL: six letters or digits, any case. Anything else is a 404
+    before a query runs (a NUL byte or an over-long value never reaches PostgreSQL)."""
+
+    regex = f"[A-Za-z0-9]{{{REFERENCE_LENGTH}}}"
+
+    def to_python(self, value: str) -> str:
+        return value.upper()
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ReferenceConverter, "ref")
 
 app_name = "bookings"
 
 urlpatterns = [
     path("flights/<int:flight_id>/", views.flight_book, name="book"),
     path("bookings/", views.booking_list, name="list"),
-    path("bookings/<str:reference>/", views.booking_detail, name="detail"),
-    path("bookings/<str:reference>/cancel/", views.booking_cancel, name="cancel"),
+    path("bookings/<ref:reference>/", views.booking_detail, name="detail"),
+    path("bookings/<ref:reference>/cancel/", views.booking_cancel, name="cancel"),
     path("staff/manifest/", views.staff_manifest_lookup, name="staff_manifest_lookup"),
     path("staff/flights/<int:flight_id>/manifest/", views.staff_manifest, name="staff_manifest"),
     path("staff/flights/<int:flight_id>/remove/", views.staff_flight_remove, name="staff_flight_remove"),

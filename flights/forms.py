@@ -11,6 +11,7 @@ from .models import FLIGHT_NUMBER_RE, Airport, Flight
 from .selectors import TIME_WINDOWS, SearchQuery, airports_matching
 
 SCHEDULE_HORIZON_DAYS = 365
+MIN_STAFF_YEAR, MAX_STAFF_YEAR = 2000, 2100
 
 
 def _resolve_airports(text: str, label: str) -> list[Airport]:
@@ -26,7 +27,8 @@ class SearchForm(forms.Form):
     origin = forms.CharField(label="From", max_length=100, widget=forms.TextInput(attrs={"placeholder": "City or airport code", "autocomplete": "off", "list": "airport-list"}))
     destination = forms.CharField(label="To", max_length=100, widget=forms.TextInput(attrs={"placeholder": "City or airport code", "autocomplete": "off", "list": "airport-list"}))
     date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    window = forms.ChoiceField(label="Departure time", choices=[(key, value[0]) for key, value in TIME_WINDOWS.items()], initial="any", required=False)
+    # A CharField, so a tampered value falls back to "any time" instead of failing silently.
+    window = forms.CharField(label="Departure time", widget=forms.Select(choices=[(key, value[0]) for key, value in TIME_WINDOWS.items()]), initial="any", required=False)
     passengers = forms.IntegerField(label="Passengers", min_value=1, max_value=settings.MAX_PASSENGERS_PER_BOOKING, initial=1)
 
     def __init__(self, *args, **kwargs):
@@ -144,8 +146,18 @@ class StaffFlightForm(forms.Form):
         }
 
 
+class StaffDateField(forms.DateField):
+    """A date staff type into a filter: only years the schedule can hold."""
+
+    def clean(self, value):
+        day = super().clean(value)
+        if day and not MIN_STAFF_YEAR <= day.year <= MAX_STAFF_YEAR:
+            raise forms.ValidationError(f"Enter a date between {MIN_STAFF_YEAR} and {MAX_STAFF_YEAR}.")
+        return day
+
+
 class StaffFlightFilterForm(forms.Form):
     number = forms.CharField(label="Flight number", required=False, max_length=8)
-    date = forms.DateField(label="Date (local departure)", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date = StaffDateField(label="Date (local departure)", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     origin = forms.CharField(label="From", required=False, max_length=3)
     destination = forms.CharField(label="To", required=False, max_length=3)

@@ -8,7 +8,8 @@ from django.db.models import F, Q
 
 from .seating import seat_labels
 
-FLIGHT_NUMBER_RE = r"^[A-Z0-9]{2}[0-9]{1,4}[A-Z]?$"
+# An airline designator (two characters, at least one a letter), 1-4 digits, optional suffix.
+FLIGHT_NUMBER_RE = r"^([A-Z]{2}|[A-Z][0-9]|[0-9][A-Z])[0-9]{1,4}[A-Z]?$"
 
 
 class Airport(models.Model):

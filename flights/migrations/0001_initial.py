@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
             name='Flight',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=8, validators=[django.core.validators.RegexValidator('^[A-Z0-9]{2}[0-9]{1,4}[A-Z]?$', 'Use an airline code and a number, like SK123.')])),
+                ('number', models.CharField(max_length=8, validators=[django.core.validators.RegexValidator('^([A-Z]{2}|[A-Z][0-9]|[0-9][A-Z])[0-9]{1,4}[A-Z]?$', 'Use an airline code and a number, like SK123.')])),
                 ('departs_at', models.DateTimeField(help_text='Stored in UTC.')),
                 ('arrives_at', models.DateTimeField(help_text='Stored in UTC.')),
                 ('capacity', models.PositiveSmallIntegerField(default=60, validators=[django.core.validators.MinValueValidator(1)])),

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.conf import settings
+from django.utils.dateformat import format as date_format
 
 register = template.Library()
 
@@ -42,8 +43,6 @@ def day_offset(flight) -> str:
 @register.simple_tag
 def local_time(moment, airport, fmt="H:i"):
     """A UTC moment shown in the airport's own zone, e.g. "14:05"."""
-    from django.utils.dateformat import format as date_format
-
     return date_format(moment.astimezone(airport.zone), fmt)
 
 

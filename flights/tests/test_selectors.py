@@ -6,7 +6,13 @@ from django.db import connection
 from django.utils import timezone
 
 from flights.models import Flight
-from flights.selectors import SearchQuery, airports_matching, flight_search, flights_by_number_on_local_day, local_day_range
+from flights.selectors import (
+    SearchQuery,
+    airports_matching,
+    flight_search,
+    flights_by_number_on_local_day,
+    local_day_range,
+)
 from flights.tests.factories import AirportFactory, FlightFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,306 @@
+"""Who may reach what: every URL of the site against four actors (ARCHITECTURE.md, rule 8).
+
+Each row of ROUTES says, per actor, what the response must be. A response that refuses
+access must also leave the database as it was: the booking confirmed, the flight on the
+schedule, its seat counter where it was, no booking added.
+"""
+
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.tests.factories import StaffFactory, UserFactory
+from bookings.models import Booking
+from bookings.tests.factories import make_booking
+from flights.models import Flight
+from flights.tests.factories import AirportFactory, FlightFactory
+
+pytestmark = pytest.mark.django_db
+
+ACTORS = ("anonymous", "owner", "other", "staff")
+
+# Expected outcomes. "login" is a redirect to our login page with ?next=, "admin-login" to
+# django-admin's; "->name" is a redirect to that URL; numbers are plain status codes.
+OK, LOGIN, ADMIN_LOGIN, FORBIDDEN, NOT_FOUND, NOT_ALLOWED = 200, "login", "admin-login", 403, 404, 405
+
+
+@dataclass
+class World:
+    owner: object
+    other: object
+    staff: object
+    flight: Flight
+    booking: Booking
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    url: object  # World -> str
+    expect: dict
+    data: object = None  # World -> dict, for POST
+    # Which actors' requests are expected to change the database (the legitimate ones).
+    changes: tuple = ()
+
+    def expected(self, actor):
+        return self.expect[actor]
+
+
+def _booking_form(world):
+    return {"token": str(uuid.uuid4()), "passengers": "1", "passenger_1": "Ada Lovelace"}
+
+
+def _same(value):
+    return {actor: value for actor in ACTORS}
+
+
+ROUTES = [
+    Route("search", "get", lambda w: reverse("flights:search"), _same(OK)),
+    Route(
+        "search_with_query", "get",
+        lambda w: reverse("flights:search") + f"?origin=LHR&destination=JFK&date={w.flight.departs_local():%Y-%m-%d}&passengers=1",
+        _same(OK),
+    ),
+    Route("flight_page", "get", lambda w: reverse("bookings:book", args=[w.flight.pk]), _same(OK)),
+    Route(
+        "flight_book_post", "post", lambda w: reverse("bookings:book", args=[w.flight.pk]),
+        {"anonymous": LOGIN, "owner": "->booking", "other": "->booking", "staff": "->booking"},
+        data=_booking_form, changes=("owner", "other", "staff"),
+    ),
+    Route(
+        "flight_page_delete", "delete", lambda w: reverse("bookings:book", args=[w.flight.pk]), _same(NOT_ALLOWED),
+    ),
+    Route("my_bookings", "get", lambda w: reverse("bookings:list"), {**_same(OK), "anonymous": LOGIN}),
+    Route(
+        "booking_detail", "get", lambda w: reverse("bookings:detail", args=[w.booking.reference]),
+        {"anonymous": LOGIN, "owner": OK, "other": NOT_FOUND, "staff": NOT_FOUND},
+    ),
+    Route(
+        "booking_detail_lower_case_reference", "get",
+        lambda w: reverse("bookings:detail", args=[w.booking.reference.lower()]),
+        {"anonymous": LOGIN, "owner": OK, "other": NOT_FOUND, "staff": NOT_FOUND},
+    ),
+    Route(
+        "booking_cancel_post", "post", lambda w: reverse("bookings:cancel", args=[w.booking.reference]),
+        {"anonymous": LOGIN, "owner": "->detail", "other": NOT_FOUND, "staff": NOT_FOUND},
+        data=lambda w: {}, changes=("owner",),
+    ),
+    Route(
+        "booking_cancel_get", "get", lambda w: reverse("bookings:cancel", args=[w.booking.reference]),
+        {"anonymous": LOGIN, "owner": NOT_ALLOWED, "other": NOT_ALLOWED, "staff": NOT_ALLOWED},
+    ),
+    Route("signup", "get", lambda w: reverse("accounts:signup"), {**_same("->search"), "anonymous": OK}),
+    Route("login", "get", lambda w: reverse("accounts:login"), {**_same("->search"), "anonymous": OK}),
+    Route("logout_post", "post", lambda w: reverse("accounts:logout"), _same("->search"), data=lambda w: {}),
+    Route("logout_get", "get", lambda w: reverse("accounts:logout"), _same(NOT_ALLOWED)),
+    Route("profile", "get", lambda w: reverse("accounts:profile"), {**_same(OK), "anonymous": LOGIN}),
+    Route("password_change", "get", lambda w: reverse("accounts:password_change"), {**_same(OK), "anonymous": LOGIN}),
+    Route("password_reset", "get", lambda w: reverse("accounts:password_reset"), _same(OK)),
+]
+
+STAFF_ONLY = {"anonymous": LOGIN, "owner": FORBIDDEN, "other": FORBIDDEN, "staff": OK}
+
+ROUTES += [
+    Route("staff_schedule", "get", lambda w: reverse("flights:staff_list"), STAFF_ONLY),
+    Route("staff_flight_add", "get", lambda w: reverse("flights:staff_create"), STAFF_ONLY),
+    Route(
+        "staff_flight_add_put", "put", lambda w: reverse("flights:staff_create"),
+        {**STAFF_ONLY, "staff": NOT_ALLOWED},
+    ),
+    Route("staff_flight_edit", "get", lambda w: reverse("flights:staff_edit", args=[w.flight.pk]), STAFF_ONLY),
+    Route(
+        "staff_flight_edit_post", "post", lambda w: reverse("flights:staff_edit", args=[w.flight.pk]),
+        {**STAFF_ONLY, "staff": "->staff_list"},
+        data=lambda w: {
+            "number": w.flight.number, "origin": "LHR", "destination": "JFK",
+            "departure_date": f"{w.flight.departs_local():%Y-%m-%d}", "departure_time": "06:00",
+            "arrival_date": f"{w.flight.departs_local():%Y-%m-%d}", "arrival_time": "11:00",
+            "capacity": "90", "price": "1.00",
+        },
+        changes=("staff",),
+    ),
+    Route("staff_manifest_lookup", "get", lambda w: reverse("bookings:staff_manifest_lookup"), STAFF_ONLY),
+    Route("staff_manifest", "get", lambda w: reverse("bookings:staff_manifest", args=[w.flight.pk]), STAFF_ONLY),
+    Route("staff_flight_remove_get", "get", lambda w: reverse("bookings:staff_flight_remove", args=[w.flight.pk]), STAFF_ONLY),
+    Route(
+        "staff_flight_remove_post", "post", lambda w: reverse("bookings:staff_flight_remove", args=[w.flight.pk]),
+        {**STAFF_ONLY, "staff": "->staff_list"}, data=lambda w: {}, changes=("staff",),
+    ),
+    Route("staff_root", "get", lambda w: "/staff/", _same("->staff_list")),
+    Route(
+        "admin", "get", lambda w: reverse("admin:index"),
+        {"anonymous": ADMIN_LOGIN, "owner": ADMIN_LOGIN, "other": ADMIN_LOGIN, "staff": OK},
+    ),
+]
+
+REDIRECT_TARGETS = {
+    "search": lambda w: reverse("flights:search"),
+    "staff_list": lambda w: reverse("flights:staff_list"),
+    "detail": lambda w: reverse("bookings:detail", args=[w.booking.reference]),
+}
+
+
+@pytest.fixture
+def world():
+    london = AirportFactory(iata="LHR", city="London", tz="Europe/London")
+    new_york = AirportFactory(iata="JFK", city="New York", tz="America/New_York")
+    flight = FlightFactory(number="SK100", origin=london, destination=new_york, capacity=60)
+    owner = UserFactory(email="owner@example.test")
+    booking = make_booking(user=owner, flight=flight, passengers=2)
+    flight.refresh_from_db()
+    return World(owner=owner, other=UserFactory(email="other@example.test"), staff=StaffFactory(), flight=flight, booking=booking)
+
+
+def _client_for(actor: str, world: World, **kwargs) -> Client:
+    client = Client(**kwargs)
+    if actor != "anonymous":
+        client.force_login(getattr(world, actor))
+    return client
+
+
+def _snapshot(world: World) -> dict:
+    flight = Flight.objects.filter(pk=world.flight.pk).values("status", "seats_booked", "capacity", "price", "departs_at").first()
+    return {
+        "flight": flight,
+        "booking_status": Booking.objects.get(pk=world.booking.pk).status,
+        "bookings": Booking.objects.count(),
+    }
+
+
+def _assert_outcome(response, expected, world: World) -> None:
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert urlsplit(response.url).path == reverse("accounts:login")
+        assert "next=" in response.url
+    elif expected == ADMIN_LOGIN:
+        assert response.status_code == 302
+        assert urlsplit(response.url).path == reverse("admin:login")
+    elif expected == "->booking":
+        assert response.status_code == 302
+        newest = Booking.objects.exclude(pk=world.booking.pk).latest("pk")
+        assert response.url == reverse("bookings:detail", args=[newest.reference])
+    elif isinstance(expected, str) and expected.startswith("->"):
+        assert response.status_code == 302
+        assert response.url == REDIRECT_TARGETS[expected[2:]](world)
+    else:
+        assert response.status_code == expected
+
+
+CASES = [pytest.param(route, actor, id=f"{route.name}-{actor}") for route in ROUTES for actor in ACTORS]
+
+
+@pytest.mark.parametrize(("route", "actor"), CASES)
+def test_access_matrix(route: Route, actor: str, world: World):
+    client = _client_for(actor, world)
+    before = _snapshot(world)
+    url = route.url(world)
+    if route.method == "post":
+        response = client.post(url, route.data(world) if route.data else {})
+    else:
+        response = getattr(client, route.method)(url)
+
+    _assert_outcome(response, route.expected(actor), world)
+    if actor not in route.changes:
+        assert _snapshot(world) == before
+
+
+def test_matrix_covers_every_named_url():
+    """A new URL must get a row here: the matrix is only useful if it is complete."""
+    from django.urls import get_resolver
+
+    covered = {
+        "flights:search", "bookings:book", "bookings:list", "bookings:detail", "bookings:cancel",
+        "accounts:signup", "accounts:login", "accounts:logout", "accounts:profile", "accounts:password_change",
+        "accounts:password_reset", "flights:staff_list", "flights:staff_create", "flights:staff_edit",
+        "bookings:staff_manifest_lookup", "bookings:staff_manifest", "bookings:staff_flight_remove",
+    }
+    # Pages reached only by following an e-mailed link or a completed form; covered elsewhere.
+    flow_pages = {
+        "accounts:password_change_done", "accounts:password_reset_done", "accounts:password_reset_confirm",
+        "accounts:password_reset_complete",
+    }
+    names = set()
+    for namespace in ("accounts", "flights", "bookings"):
+        resolver = get_resolver().namespace_dict[namespace][1]
+        names |= {f"{namespace}:{name}" for name in resolver.reverse_dict if isinstance(name, str)}
+    assert names - covered - flow_pages == set()
+
+
+def test_legitimate_requests_do_what_they_say(world: World):
+    """The rows that may change data: check the change itself, so the matrix's 302s mean success."""
+    owner = _client_for("owner", world)
+    owner.post(reverse("bookings:cancel", args=[world.booking.reference]))
+    world.booking.refresh_from_db()
+    world.flight.refresh_from_db()
+    assert world.booking.status == Booking.Status.CANCELLED and world.flight.seats_booked == 0
+
+    other = _client_for("other", world)
+    other.post(reverse("bookings:book", args=[world.flight.pk]), _booking_form(world))
+    assert Booking.objects.filter(user=world.other, flight=world.flight, status=Booking.Status.CONFIRMED).count() == 1
+
+    staff = _client_for("staff", world)
+    staff.post(reverse("bookings:staff_flight_remove", args=[world.flight.pk]))
+    world.flight.refresh_from_db()
+    assert world.flight.status == Flight.Status.CANCELLED and world.flight.seats_booked == 0
+
+
+@pytest.mark.parametrize("actor", ["owner", "other", "staff"])
+def test_another_users_booking_is_invisible_in_my_bookings(actor: str, world: World):
+    response = _client_for(actor, world).get(reverse("bookings:list"))
+    assert (world.booking.reference in response.content.decode()) == (actor == "owner")
+
+
+def test_non_staff_cannot_reach_an_admin_model_page(world: World):
+    for actor in ("owner", "other"):
+        response = _client_for(actor, world).get(reverse("admin:bookings_booking_changelist"))
+        assert response.status_code == 302 and urlsplit(response.url).path == reverse("admin:login")
+
+
+# CSRF: the test client skips the check unless told otherwise; a browser-forged POST must not.
+
+
+def test_booking_cancel_without_csrf_token_is_refused(world: World):
+    client = _client_for("owner", world, enforce_csrf_checks=True)
+    before = _snapshot(world)
+    response = client.post(reverse("bookings:cancel", args=[world.booking.reference]))
+    assert response.status_code == 403
+    assert _snapshot(world) == before
+
+
+def test_flight_booking_without_csrf_token_is_refused(world: World):
+    client = _client_for("other", world, enforce_csrf_checks=True)
+    before = _snapshot(world)
+    response = client.post(reverse("bookings:book", args=[world.flight.pk]), _booking_form(world))
+    assert response.status_code == 403
+    assert _snapshot(world) == before
+
+
+def test_staff_flight_remove_without_csrf_token_is_refused(world: World):
+    client = _client_for("staff", world, enforce_csrf_checks=True)
+    before = _snapshot(world)
+    response = client.post(reverse("bookings:staff_flight_remove", args=[world.flight.pk]))
+    assert response.status_code == 403
+    assert _snapshot(world) == before
+
+
+def test_logout_without_csrf_token_is_refused(world: World):
+    client = _client_for("owner", world, enforce_csrf_checks=True)
+    response = client.post(reverse("accounts:logout"))
+    assert response.status_code == 403
+    assert client.get(reverse("bookings:list")).status_code == 200  # still signed in
+
+
+def test_booking_cancel_with_the_pages_csrf_token_works(world: World):
+    """Negative control: with the token the page hands out, the same POST goes through."""
+    client = _client_for("owner", world, enforce_csrf_checks=True)
+    page = client.get(reverse("bookings:detail", args=[world.booking.reference]))
+    token = page.context["csrf_token"]
+    response = client.post(reverse("bookings:cancel", args=[world.booking.reference]), {"csrfmiddlewaretoken": str(token)})
+    assert response.status_code == 302
+    world.booking.refresh_from_db()
+    assert world.booking.status == Booking.Status.CANCELLED
