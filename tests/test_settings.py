@@ -1,6 +1,7 @@
 """Production settings: `check --deploy` stays clean and missing secrets stop start-up."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,3 +34,11 @@ def test_production_start_up_fails_loudly_without_a_required_setting(missing):
     result = _manage("check", **env)
     assert result.returncode != 0
     assert f"{missing} must be set" in result.stderr
+
+
+def test_every_setting_read_from_the_environment_is_in_env_example():
+    settings_source = (ROOT / "booking_site" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.[a-z]+)?\("([A-Z_]+)"', settings_source))
+    documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), flags=re.MULTILINE))
+    assert read, "no env() calls found: the pattern is out of date"
+    assert read - documented == set()
