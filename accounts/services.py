@@ -48,7 +48,8 @@ def admin_ensure(*, email: str, password: str, verbosity: int = 1) -> User | Non
 def admin_ensure_on_migrate(sender, verbosity=1, using="default", **kwargs):
     """post_migrate hook: every newly migrated database gets an admin account."""
     email = settings.ADMIN_EMAIL or "admin@example.com"
-    if not settings.ADMIN_PASSWORD and not settings.DEBUG and not settings.ADMIN_EMAIL:
-        # Production without ADMIN_EMAIL/ADMIN_PASSWORD: create nobody rather than a guessable account.
+    if not settings.DEBUG and not (settings.ADMIN_EMAIL and settings.ADMIN_PASSWORD):
+        # Production: only the configured account; never a generated password printed to a log.
+        logger.warning("No admin account created: set ADMIN_EMAIL and ADMIN_PASSWORD and run migrate.")
         return
     admin_ensure(email=email, password=settings.ADMIN_PASSWORD, verbosity=verbosity)

@@ -5,13 +5,14 @@ PostgreSQL (PyPI `pgserver`) and redis-server (the binary shipped in PyPI `redis
 under var/, so a laptop with only Python needs nothing else. Imports no Django: settings need
 the URLs this module provides.
 
-    python -m booking_site.launcher run [--port 8000]
+    python -m booking_site.launcher run            (PORT=8000 by default)
     python -m booking_site.launcher test [pytest args...]
     python -m booking_site.launcher exec -- <command...>
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -42,6 +43,37 @@ def _wait_for_port(port: int, timeout: float = 15.0) -> None:
     raise SystemExit(f"redis-server did not start on port {port}; see var/redis/redis.log")
 
 
+def _prune_dead_holders(handle_file: Path) -> None:
+    """pgserver stops its server when the last process holding it exits. A launcher that was
+    killed leaves its pid in the list and the server would never stop: drop pids that are gone,
+    keep live ones (a `make run` in another terminal keeps its database)."""
+    if not handle_file.exists():
+        return
+    try:
+        pids = json.loads(handle_file.read_text() or "[]")
+    except ValueError:
+        pids = []
+    alive = []
+    for pid in pids:
+        try:
+            os.kill(int(pid), 0)
+        except (OSError, ValueError):
+            continue
+        alive.append(pid)
+    handle_file.write_text(json.dumps(alive))
+
+
+def _load_dotenv() -> None:
+    """Variables from .env count as set, as they do for settings.py (the shell still wins)."""
+    dotenv = BASE_DIR / ".env"
+    if not dotenv.exists():
+        return
+    for line in dotenv.read_text().splitlines():
+        name, sep, value = line.strip().partition("=")
+        if sep and name and not name.startswith("#") and value.strip():
+            os.environ.setdefault(name.strip(), value.strip().strip("'\""))
+
+
 class Services:
     """Embedded servers started by this process; stopped again by `stop()`."""
 
@@ -62,9 +94,7 @@ class Services:
 
         VAR.mkdir(exist_ok=True)
         print("Starting embedded PostgreSQL under var/pgdata ...", flush=True)
-        # pgserver stops the server only when the last process holding it exits; a run that
-        # was killed leaves its pid behind, so this launcher is the only holder it keeps.
-        (VAR / "pgdata" / ".handle_pids.json").unlink(missing_ok=True)
+        _prune_dead_holders(VAR / "pgdata" / ".handle_pids.json")
         self.pg = pgserver.get_server(str(VAR / "pgdata"), cleanup_mode="stop")
         exists = self.pg.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
         if "(1 row)" not in exists:
@@ -93,14 +123,7 @@ class Services:
             self.redis.terminate()
             self.redis.wait(timeout=10)
         if self.pg is not None:
-            from pgserver._commands import pg_ctl
-
-            self.pg.cleanup()
-            if (VAR / "pgdata" / "postmaster.pid").exists():
-                try:
-                    pg_ctl(["-w", "stop"], pgdata=self.pg.pgdata, user=self.pg.system_user)
-                except subprocess.CalledProcessError:
-                    pass
+            self.pg.cleanup()  # stops the server unless another launcher (make run) still uses it
             self.pg = None
 
 
@@ -175,6 +198,7 @@ def execute(command: list[str], *, database: str) -> int:
 
 
 def main(argv: list[str]) -> int:
+    _load_dotenv()
     if not argv:
         print(__doc__)
         return 2

@@ -148,7 +148,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: the broker is Redis. Tasks are enqueued after commit; the outbox sweep catches
 # anything a broker outage dropped, so mail is delayed, never lost.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or REDIS_URL  # empty means "use REDIS_URL"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -13,6 +13,9 @@ class TicketInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
@@ -24,11 +27,16 @@ class BookingAdmin(admin.ModelAdmin):
     inlines = [TicketInline]
     date_hierarchy = "created_at"
 
+    # View only: bookings change through the services, which hold the flight lock; a save here
+    # would write back a status read before a concurrent cancellation.
     def has_add_permission(self, request):
-        return False  # bookings are made through booking_create, which holds the flight lock
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        return False  # nothing a passenger relied on is deleted
+        return False
 
 
 @admin.register(Ticket)
@@ -40,6 +48,9 @@ class TicketAdmin(admin.ModelAdmin):
     readonly_fields = ["booking", "flight", "seat", "price", "status"]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):

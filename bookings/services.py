@@ -5,11 +5,12 @@ import secrets
 import uuid
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from flights.locking import is_lock_timeout, set_lock_timeout
 from flights.models import Flight
 from notifications.services import outbox_enqueue
 
@@ -22,20 +23,10 @@ logger = logging.getLogger(__name__)
 # No 0/O, 1/I/L: references are read out on the phone and typed from paper.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 6
-LOCK_NOT_AVAILABLE = "55P03"
 
 
 def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-
-
-def _set_lock_timeout() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{int(settings.BOOKING_LOCK_TIMEOUT_MS)}ms'")
-
-
-def _is_lock_timeout(error: OperationalError) -> bool:
-    return getattr(error.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE
 
 
 def _lock_flight(flight_id: int) -> Flight:
@@ -49,7 +40,7 @@ def _lock_flight(flight_id: int) -> Flight:
     try:
         return flights.get(pk=flight_id)
     except OperationalError as error:
-        if _is_lock_timeout(error):
+        if is_lock_timeout(error):
             raise FlightBusy() from error
         raise
 
@@ -87,7 +78,7 @@ def booking_create(*, user: User, flight_id: int, passenger_names: list[str], to
 def _booking_create_locked(*, user: User, flight_id: int, passenger_names: list[str], token: uuid.UUID) -> Booking:
     seats_wanted = len(passenger_names)
     with transaction.atomic():
-        _set_lock_timeout()
+        set_lock_timeout()
         flight = _lock_flight(flight_id)
         if flight.is_cancelled or flight.departs_at <= timezone.now():
             raise BookingClosed()
@@ -123,7 +114,7 @@ def booking_cancel(*, user: User, booking_id: int) -> Booking:
     """
     flight_id = Booking.objects.values_list("flight_id", flat=True).get(pk=booking_id, user=user)
     with transaction.atomic():
-        _set_lock_timeout()
+        set_lock_timeout()
         flight = _lock_flight(flight_id)
         booking = Booking.objects.select_for_update().get(pk=booking_id, user=user)
         if booking.is_cancelled:
@@ -157,7 +148,7 @@ def flight_remove(*, flight_id: int) -> str:
     gets an e-mail, all in one transaction. Locks the flight, then its bookings by pk.
     """
     with transaction.atomic():
-        _set_lock_timeout()
+        set_lock_timeout()
         flight = _lock_flight(flight_id)
         if not Booking.objects.filter(flight=flight).exists():
             flight.delete()

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -54,7 +55,7 @@ def flight_book(request, flight_id: int):
     return render(request, "bookings/flight_book.html", {
         "flight": flight, "form": form, "passengers": count, "total": flight.price * count,
         "open_for_booking": open_for_booking, "enough_seats": flight.seats_left >= count,
-        "passenger_choices": range(1, 10),
+        "passenger_choices": range(1, settings.MAX_PASSENGERS_PER_BOOKING + 1),
     })
 
 

@@ -1,6 +1,21 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 
+from . import services
+from .exceptions import FlightError
 from .models import Airport, Flight
+
+
+class FlightAdminForm(forms.ModelForm):
+    class Meta:
+        model = Flight
+        fields = ["number", "origin", "destination", "departs_at", "arrives_at", "capacity", "price"]
+
+    def clean_capacity(self):
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk and capacity < self.instance.seats_booked:
+            raise forms.ValidationError(f"{self.instance.seats_booked} seats are booked; capacity cannot go below that.")
+        return capacity
 
 
 @admin.register(Airport)
@@ -21,3 +36,18 @@ class FlightAdmin(admin.ModelAdmin):
     # The counter moves only with bookings, under the flight lock; status changes go through
     # the staff "remove" page so passengers are told.
     readonly_fields = ["seats_booked", "status", "created_at", "updated_at"]
+    form = FlightAdminForm
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        # Through the service: it locks the row, so a booking made meanwhile keeps its seats.
+        data = form.cleaned_data
+        try:
+            services.flight_update(
+                flight_id=obj.pk, number=data["number"], origin=data["origin"], destination=data["destination"],
+                departs_at=data["departs_at"], arrives_at=data["arrives_at"], price=data["price"], capacity=data["capacity"],
+            )
+        except FlightError as error:
+            messages.error(request, str(error))
+        return None

@@ -3,9 +3,10 @@
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from .exceptions import CapacityBelowBooked, FlightNotEditable
+from .locking import is_lock_timeout, set_lock_timeout
 from .models import Airport, Flight
 
 
@@ -31,7 +32,13 @@ def flight_update(
     """Edit a flight under its row lock. Raises CapacityBelowBooked if fewer seats than are sold,
     FlightNotEditable for a cancelled flight."""
     with transaction.atomic():
-        flight = Flight.objects.select_for_update().get(pk=flight_id)
+        set_lock_timeout()
+        try:
+            flight = Flight.objects.select_for_update().get(pk=flight_id)
+        except OperationalError as error:
+            if is_lock_timeout(error):
+                raise FlightNotEditable("This flight is being booked right now. Please try again in a moment.") from error
+            raise
         if flight.is_cancelled:
             raise FlightNotEditable("This flight is cancelled and can no longer be edited.")
         if capacity < flight.seats_booked:

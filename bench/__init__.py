@@ -1,0 +1,11 @@
+"""Benchmarks: figures, not tests. `make bench` runs `python -m bench`.
+
+Everything runs against a separate database named `bench` on the server DATABASE_URL points
+at; the `booking` database is never touched. Results go to bench/results/latest.json, merged
+with whatever figures are already there. Nothing here asserts a timing.
+
+This package imports no Django at import time: `bench.__main__` configures the environment
+first, then sets Django up.
+"""
+
+BENCH_DATABASE = "bench"

@@ -1,0 +1,196 @@
+"""`python -m bench` (via `make bench`): booking contention, the pgbench floor, web worker memory.
+
+Prints every figure and writes them to bench/results/latest.json. Figures, not tests: targets
+are printed next to the figures, never asserted. Sized for a 2-core machine (~1-2 minutes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from datetime import UTC, datetime
+
+from . import BENCH_DATABASE
+from .database import (
+    DEFAULT_DATABASE_URL,
+    configure_environment,
+    database_url_for,
+    ensure_database,
+    server_address,
+)
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+HOT_THREADS = (1, 4, 16)
+SPREAD_THREADS = 4
+PGBENCH_CLIENTS = 4
+WEB_REQUESTS = 1000
+RATIO_TARGET = 0.3
+RSS_TARGET_MB = 150
+BENCH_MAIL_QUEUE = "bench-mail"
+
+OWNED_KEYS = {
+    *(f"booking_hot_c{threads}_per_s" for threads in HOT_THREADS),
+    f"booking_spread_c{SPREAD_THREADS}_per_s",
+    f"pgbench_sfu_hot_c{PGBENCH_CLIENTS}_tps",
+    f"booking_ratio_c{PGBENCH_CLIENTS}",
+    "booking_lock_hold_ms",
+    "booking_lock_statements",
+    "web_worker_rss_mb",
+    "web_requests_per_s",
+    "cpu_count",
+    "timestamp",
+}
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _isolate_outbox_queue() -> None:
+    """Booking confirmations are published to Redis after commit, as in production, but to a
+    queue no dev worker listens on: their ids belong to the bench database."""
+    from booking_site.celery import app
+
+    app.conf.task_routes = {"notifications.tasks.*": {"queue": BENCH_MAIL_QUEUE}}
+
+
+def _drop_outbox_queue() -> None:
+    import redis
+    from django.conf import settings
+
+    try:
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=2)
+        bindings = list(client.scan_iter(match=f"_kombu.binding*.{BENCH_MAIL_QUEUE}"))
+        client.delete(BENCH_MAIL_QUEUE, *bindings)
+    except redis.RedisError as error:
+        say(f"  note: could not remove the {BENCH_MAIL_QUEUE} queue from Redis: {error}")
+
+
+def booking_figures(figures: dict, user_ids: list[int], airports: dict) -> None:
+    from .booking import describe, profile_lock, run_bookings
+    from .database import create_flight, create_spread_flights
+
+    spread = create_spread_flights(airports)  # also ANALYZEs, so every run starts with fresh statistics
+    say(f"Booking through booking_create, 1 passenger each, {SECONDS:.0f} s per run:")
+    hot_flights = {}
+    for threads in HOT_THREADS:
+        hot_flights[threads] = create_flight(number=f"HT{threads}", airports=airports)
+        result = run_bookings(threads=threads, user_ids=user_ids, flight_ids=[hot_flights[threads]], seconds=SECONDS)
+        figures[f"booking_hot_c{threads}_per_s"] = round(result.per_second, 1)
+        say(f"  hot flight, {threads:2d} threads: {_line(result)}")
+
+    result = run_bookings(threads=SPREAD_THREADS, user_ids=user_ids, flight_ids=spread, seconds=SECONDS)
+    figures[f"booking_spread_c{SPREAD_THREADS}_per_s"] = round(result.per_second, 1)
+    say(f"  {len(spread)} flights, {SPREAD_THREADS} threads: {_line(result)}")
+
+    say("\nInside the flight's row lock (one thread, no contention):")
+    fresh = profile_lock(user_id=user_ids[0], flight_id=create_flight(number="HT0", airports=airports))
+    say(describe(fresh))
+    busiest = max(HOT_THREADS)
+    filled = profile_lock(user_id=user_ids[0], flight_id=hot_flights[busiest], samples=10)
+    say(describe(filled))
+    figures["booking_lock_hold_ms"] = round(fresh.hold_ms, 2)
+    figures["booking_lock_statements"] = fresh.captured_between
+
+
+def _line(result) -> str:
+    """Rate, count, and this process's CPU: near 100% of one core means the GIL is the limit."""
+    text = (
+        f"{result.per_second:8.1f} bookings/s ({result.bookings} in {result.seconds:.1f} s; "
+        f"Python {result.cpu_ms_per_booking:.2f} ms CPU per booking, "
+        f"{result.cpu_seconds / result.seconds:.0%} of one core"
+    )
+    if result.failures:
+        text += "; not booked: " + ", ".join(f"{count} {name}" for name, count in sorted(result.failure_kinds.items()))
+    return text + ")"
+
+
+def pgbench_figures(figures: dict, bench_url: str) -> None:
+    from .pgbench import SCRIPT, find_pgbench, prepare_tables, run_pgbench
+
+    binary = find_pgbench()
+    if not binary:
+        say("\npgbench: not found (install postgresql-client); skipping its figure and the ratio.")
+        return
+    prepare_tables()
+    address = server_address(bench_url)
+    seconds = max(round(SECONDS), 1)
+    tps = run_pgbench(binary=binary, address=address, database=BENCH_DATABASE, clients=PGBENCH_CLIENTS, seconds=seconds)
+    key = f"pgbench_sfu_hot_c{PGBENCH_CLIENTS}_tps"
+    figures[key] = round(tps, 1)
+    say(f"\npgbench ({binary}), {PGBENCH_CLIENTS} clients, {seconds} s, one hot row:")
+    say("    " + SCRIPT.strip().replace("\n", "\n    "))
+    say(f"  {tps:8.1f} transactions/s")
+    hot = figures.get(f"booking_hot_c{PGBENCH_CLIENTS}_per_s")
+    if hot is not None and tps:
+        ratio = hot / tps
+        figures[f"booking_ratio_c{PGBENCH_CLIENTS}"] = round(ratio, 3)
+        verdict = "meets" if ratio >= RATIO_TARGET else "MISSES"
+        say(
+            f"  booking_create at {PGBENCH_CLIENTS} threads / pgbench: {ratio:.3f} ({verdict} the target >= {RATIO_TARGET})"
+        )
+
+
+def web_figures(figures: dict, bench_url: str) -> None:
+    from .web import collect_static, measure_worker_rss
+
+    say(f"\nOne gunicorn worker, {WEB_REQUESTS} GETs (home page and search results):")
+    collect_static()
+    result = measure_worker_rss(database_url=bench_url, requests=WEB_REQUESTS)
+    figures["web_worker_rss_mb"] = round(result.rss_mb, 1)
+    figures["web_requests_per_s"] = round(result.per_second, 1)
+    verdict = "meets" if result.rss_mb <= RSS_TARGET_MB else "MISSES"
+    say(
+        f"  worker RSS {result.rss_mb:.1f} MB ({verdict} the target <= {RSS_TARGET_MB} MB); "
+        f"{result.per_second:.1f} requests/s; {result.non_200} answers were not 200"
+    )
+
+
+def main() -> int:
+    from .results import write_results
+
+    began = time.monotonic()
+    source_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    source_name = server_address(source_url).database
+    if source_name == BENCH_DATABASE:
+        say(f"DATABASE_URL already names the {BENCH_DATABASE!r} database; using it.")
+    bench_url = database_url_for(source_url, BENCH_DATABASE)
+    if ensure_database(bench_url):
+        say(f"Created database {BENCH_DATABASE!r}.")
+    configure_environment(bench_url)
+
+    import django
+
+    django.setup()
+    from .database import ensure_airports, ensure_users, migrate, reset_bench_data
+
+    migrate(BENCH_DATABASE)
+    _isolate_outbox_queue()
+    reset_bench_data()
+    airports = ensure_airports()
+    user_ids = ensure_users(max(HOT_THREADS))
+    say(f"Database {BENCH_DATABASE!r} migrated and reset ({time.monotonic() - began:.1f} s).\n")
+
+    figures: dict = {}
+    try:
+        booking_figures(figures, user_ids, airports)
+        pgbench_figures(figures, bench_url)
+        web_figures(figures, bench_url)
+    finally:
+        _drop_outbox_queue()
+        from django.db import connection
+
+        connection.close()
+    figures["cpu_count"] = os.cpu_count()
+    figures["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
+    merged = write_results(figures, owned=OWNED_KEYS)
+
+    say(f"\nbench/results/latest.json ({time.monotonic() - began:.0f} s in all):")
+    say(json.dumps(merged, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

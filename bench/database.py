@@ -1,0 +1,218 @@
+"""The bench database: derived from DATABASE_URL, created if missing, migrated, filled.
+
+The URL helpers import no Django, so they can run before settings are read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/booking"
+BENCH_CAPACITY = 30000  # Flight.capacity is a PositiveSmallIntegerField: at most 32767
+SPREAD_FLIGHTS = 1000
+
+# (IATA, name, city, country, tz): enough for routes, search and the home page's airport list.
+AIRPORTS = [
+    ("LHR", "Heathrow", "London", "GB", "Europe/London"),
+    ("JFK", "John F Kennedy International", "New York", "US", "America/New_York"),
+    ("CDG", "Charles de Gaulle", "Paris", "FR", "Europe/Paris"),
+    ("FRA", "Frankfurt am Main", "Frankfurt", "DE", "Europe/Berlin"),
+    ("AMS", "Schiphol", "Amsterdam", "NL", "Europe/Amsterdam"),
+    ("MAD", "Barajas", "Madrid", "ES", "Europe/Madrid"),
+    ("SIN", "Changi", "Singapore", "SG", "Asia/Singapore"),
+    ("SYD", "Kingsford Smith", "Sydney", "AU", "Australia/Sydney"),
+]
+ROUTES = [
+    ("LHR", "JFK"),
+    ("JFK", "LHR"),
+    ("CDG", "FRA"),
+    ("FRA", "CDG"),
+    ("AMS", "MAD"),
+    ("MAD", "AMS"),
+    ("SIN", "SYD"),
+    ("SYD", "SIN"),
+]
+SLOT_HOURS = [6, 9, 12, 15, 18]
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """Where the PostgreSQL server is, as psycopg2 and pgbench want it (socket dirs unquoted)."""
+
+    host: str
+    port: str
+    user: str
+    password: str
+    database: str
+
+
+def database_url_for(url: str, database: str) -> str:
+    """`url` with its database name replaced; scheme, credentials, host and options kept."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def server_address(url: str) -> ServerAddress:
+    """Split a postgres:// URL by hand: `urlsplit().hostname` would lower-case a socket path."""
+    parts = urlsplit(url)
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    if hostport.startswith("["):  # [::1]:5432
+        host, _, rest = hostport[1:].partition("]")
+        port = rest.lstrip(":")
+    else:
+        host, _, port = hostport.partition(":")
+    return ServerAddress(
+        host=unquote(host),
+        port=port,
+        user=unquote(user),
+        password=unquote(password),
+        database=unquote(parts.path.lstrip("/")),
+    )
+
+
+def psycopg2_kwargs(address: ServerAddress, database: str) -> dict[str, str]:
+    kwargs = {
+        "dbname": database,
+        "host": address.host,
+        "port": address.port,
+        "user": address.user,
+        "password": address.password,
+    }
+    return {key: value for key, value in kwargs.items() if value}
+
+
+def ensure_database(url: str) -> bool:
+    """Create the database `url` names, via the server's `postgres` database. True if created."""
+    import psycopg2
+    from psycopg2 import sql
+
+    address = server_address(url)
+    connection = psycopg2.connect(**psycopg2_kwargs(address, "postgres"))
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [address.database])
+            if cursor.fetchone():
+                return False
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(address.database)))
+            return True
+    finally:
+        connection.close()
+
+
+def configure_environment(bench_url: str) -> None:
+    """Point settings at the bench database, DEBUG off, before Django reads them."""
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ["DEBUG"] = "0"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "booking_site.settings")
+    os.environ.setdefault("SECRET_KEY", "bench-not-a-secret")
+    # Keep the bench's cache entries apart from a dev site sharing the same Redis.
+    os.environ["CACHE_KEY_PREFIX"] = "skyway-bench"
+
+
+def migrate(expected_name: str) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if name != expected_name:
+        raise SystemExit(f"Refusing to run: Django points at database {name!r}, not {expected_name!r}.")
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def reset_bench_data() -> None:
+    """Empty the tables the bench writes to (this is the bench's own database), keep users."""
+    from django.db import connection
+
+    from bookings.models import Booking, Ticket
+    from flights.models import Flight
+    from notifications.models import OutboxMessage
+
+    tables = ", ".join(
+        connection.ops.quote_name(model._meta.db_table) for model in (Ticket, Booking, OutboxMessage, Flight)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
+
+
+def ensure_airports() -> dict:
+    from flights.models import Airport
+
+    airports = {}
+    for iata, name, city, country, tz in AIRPORTS:
+        airports[iata], _ = Airport.objects.update_or_create(
+            iata=iata,
+            defaults={"name": name, "city": city, "country": country, "tz": tz},
+        )
+    return airports
+
+
+def ensure_users(count: int) -> list[int]:
+    """`count` passengers (no usable password: hashing is not what is measured). Returns pks."""
+    from accounts.models import User
+
+    pks = []
+    for index in range(count):
+        user, created = User.objects.get_or_create(
+            email=f"bench-passenger-{index}@example.com",
+            defaults={"first_name": f"Bench{index}"},
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        pks.append(user.pk)
+    return pks
+
+
+def create_flight(*, number: str, airports: dict, capacity: int = BENCH_CAPACITY) -> int:
+    from django.utils import timezone
+
+    from flights.models import Flight
+
+    departs = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=30)
+    flight = Flight.objects.create(
+        number=number,
+        origin=airports["LHR"],
+        destination=airports["JFK"],
+        departs_at=departs,
+        arrives_at=departs + timedelta(hours=8),
+        capacity=capacity,
+        price=Decimal("199.00"),
+    )
+    return flight.pk
+
+
+def create_spread_flights(airports: dict, count: int = SPREAD_FLIGHTS) -> list[int]:
+    """`count` flights over ROUTES, five a day per route from tomorrow on (UTC slots)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from flights.models import Flight
+
+    midnight = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    flights = []
+    for index in range(count):
+        origin, destination = ROUTES[index % len(ROUTES)]
+        per_route = index // len(ROUTES)
+        day, slot = divmod(per_route, len(SLOT_HOURS))
+        departs = midnight + timedelta(days=1 + day, hours=SLOT_HOURS[slot])
+        flights.append(
+            Flight(
+                number=f"BX{index + 1}",
+                origin=airports[origin],
+                destination=airports[destination],
+                departs_at=departs,
+                arrives_at=departs + timedelta(hours=3),
+                capacity=BENCH_CAPACITY,
+                price=Decimal("129.00"),
+            )
+        )
+    created = Flight.objects.bulk_create(flights)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return [flight.pk for flight in created]
