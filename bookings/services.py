@@ -3,9 +3,10 @@
 import logging
 import secrets
 import uuid
+from itertools import islice
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -52,15 +53,16 @@ def booking_create(*, user: User, flight_id: int, passenger_names: list[str], to
     counter in one transaction, and queues the confirmation e-mail with it. Submitting the
     same `token` again returns the booking it made. Raises SoldOut, BookingClosed, FlightBusy.
     """
-    existing = Booking.objects.filter(user=user, token=token).first()
-    if existing:
-        return existing
+    # A replayed token is caught by the unique (user, token) constraint below, not by a query
+    # up front: the common path stays one round trip shorter.
     seats_wanted = len(passenger_names)
     if not 1 <= seats_wanted <= settings.MAX_PASSENGERS_PER_BOOKING:
         raise SoldOut(f"A booking is for 1 to {settings.MAX_PASSENGERS_PER_BOOKING} passengers.")
+    # Airports never change under a booking: read them before taking the lock.
+    flight = Flight.objects.select_related("origin", "destination").get(pk=flight_id)
     for _attempt in range(3):
         try:
-            return _booking_create_locked(user=user, flight_id=flight_id, passenger_names=passenger_names, token=token)
+            return _booking_create_locked(user=user, flight=flight, passenger_names=passenger_names, token=token)
         except IntegrityError as error:
             text = str(error)
             if "booking_user_token_unique" in text:
@@ -75,11 +77,51 @@ def booking_create(*, user: User, flight_id: int, passenger_names: list[str], to
     raise RuntimeError("Could not draw a free booking reference in three attempts")
 
 
-def _booking_create_locked(*, user: User, flight_id: int, passenger_names: list[str], token: uuid.UUID) -> Booking:
+# The hot path's lock: one round trip sets the lock timeout and locks the row, reading only
+# the columns the booking rules need. The airports are read before, outside the lock.
+_LOCK_FOR_BOOKING_SQL = (
+    "SET LOCAL lock_timeout = '{timeout}ms'; "
+    "SELECT capacity, seats_booked, status, departs_at, price FROM {table} WHERE id = %s FOR UPDATE"
+)
+
+
+def _lock_flight_for_booking(flight: Flight) -> None:
+    """Lock the flight row and refresh its seat, status, time and price fields from it."""
+    sql = _LOCK_FOR_BOOKING_SQL.format(timeout=int(settings.BOOKING_LOCK_TIMEOUT_MS), table=Flight._meta.db_table)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [flight.pk])
+            row = cursor.fetchone()
+    except OperationalError as error:
+        if is_lock_timeout(error):
+            raise FlightBusy() from error
+        raise
+    if row is None:
+        raise Flight.DoesNotExist(f"Flight {flight.pk} was removed")
+    flight.capacity, flight.seats_booked, flight.status, flight.departs_at, flight.price = row
+
+
+def _free_seats(flight: Flight, count: int) -> list[str]:
+    """The first `count` free seats. Call with the flight locked and its counter fresh.
+
+    Fast path: seats fill from the front, so unless cancellations left holes the seats right
+    after the counter are free; checking just those keeps the lock short on big cabins. With
+    holes, every taken seat is read and the holes are filled first.
+    """
+    labels = flight.seat_labels()
+    active = Ticket.objects.filter(flight_id=flight.pk, status=Ticket.Status.ACTIVE).order_by()
+    candidates = labels[flight.seats_booked : flight.seats_booked + count]
+    if len(candidates) == count and not active.filter(seat__in=candidates).exists():
+        return list(candidates)
+    taken = set(active.values_list("seat", flat=True))
+    return list(islice((seat for seat in labels if seat not in taken), count))
+
+
+def _booking_create_locked(*, user: User, flight: Flight, passenger_names: list[str], token: uuid.UUID) -> Booking:
     seats_wanted = len(passenger_names)
+    reference = new_reference()
     with transaction.atomic():
-        set_lock_timeout()
-        flight = _lock_flight(flight_id)
+        _lock_flight_for_booking(flight)
         if flight.is_cancelled or flight.departs_at <= timezone.now():
             raise BookingClosed()
         if flight.seats_left < seats_wanted:
@@ -88,10 +130,9 @@ def _booking_create_locked(*, user: User, flight_id: int, passenger_names: list[
                 if flight.seats_left == 0
                 else f"Sorry, only {flight.seats_left} seat{'s' if flight.seats_left != 1 else ''} left on this flight."
             )
-        taken = set(Ticket.objects.filter(flight=flight, status=Ticket.Status.ACTIVE).values_list("seat", flat=True))
-        seats = [seat for seat in flight.seat_labels() if seat not in taken][:seats_wanted]
+        seats = _free_seats(flight, seats_wanted)
         booking = Booking.objects.create(
-            reference=new_reference(), user=user, flight=flight, seat_count=seats_wanted,
+            reference=reference, user=user, flight=flight, seat_count=seats_wanted,
             total_price=flight.price * seats_wanted, token=token,
         )
         tickets = Ticket.objects.bulk_create(

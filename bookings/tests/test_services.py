@@ -197,3 +197,20 @@ def test_database_allows_a_seat_again_once_its_ticket_is_cancelled():
     ticket = booking.tickets.get()
     Ticket.objects.filter(pk=ticket.pk).update(status=Ticket.Status.CANCELLED)
     Ticket.objects.create(booking=booking, flight=booking.flight, passenger_name="X Y", seat=ticket.seat, price=1)
+
+
+def test_seat_freed_by_a_cancellation_is_assigned_before_later_seats():
+    flight = FlightFactory()
+    first = make_booking(flight=flight, passengers=1)
+    make_booking(flight=flight, passengers=2)
+    booking_cancel(user=first.user, booking_id=first.pk)
+    refill = make_booking(flight=flight, passengers=2)
+    assert sorted(t.seat for t in refill.tickets.all()) == ["1A", "1D"]
+
+
+def test_large_cabin_books_seats_after_the_last_sold():
+    flight = FlightFactory(capacity=600)
+    for _ in range(5):
+        make_booking(flight=flight, passengers=4)
+    booking = make_booking(flight=flight, passengers=3)
+    assert [t.seat for t in booking.tickets.order_by("pk")] == ["4C", "4D", "4E"]
