@@ -1,8 +1,12 @@
 import logging
 import secrets
 
+from django.apps import apps as django_apps
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from notifications.services import outbox_enqueue
 
@@ -45,8 +49,33 @@ def admin_ensure(*, email: str, password: str, verbosity: int = 1) -> User | Non
     return user
 
 
+OPERATIONS_GROUP = "Airline operations"
+# Staff who run the schedule: manage flights and airports; read bookings, users and mail.
+OPERATIONS_APPS_FULL = ["flights"]
+OPERATIONS_APPS_VIEW = ["bookings", "notifications", "accounts"]
+
+
+def operations_group_ensure() -> Group:
+    """Create or refresh the staff group with its permissions (idempotent).
+
+    Permissions are created first, since on a new database post_migrate for the other apps
+    may not have run yet.
+    """
+    for label in OPERATIONS_APPS_FULL + OPERATIONS_APPS_VIEW:
+        create_permissions(django_apps.get_app_config(label), verbosity=0)
+    group, _ = Group.objects.get_or_create(name=OPERATIONS_GROUP)
+    group.permissions.set(
+        Permission.objects.filter(
+            Q(content_type__app_label__in=OPERATIONS_APPS_FULL)
+            | Q(codename__startswith="view_", content_type__app_label__in=OPERATIONS_APPS_VIEW)
+        )
+    )
+    return group
+
+
 def admin_ensure_on_migrate(sender, verbosity=1, using="default", **kwargs):
     """post_migrate hook: every newly migrated database gets an admin account."""
+    operations_group_ensure()
     email = settings.ADMIN_EMAIL or "admin@example.com"
     if not settings.DEBUG and not (settings.ADMIN_EMAIL and settings.ADMIN_PASSWORD):
         # Production: only the configured account; never a generated password printed to a log.

@@ -107,3 +107,12 @@ def test_migrate_in_production_without_admin_settings_creates_nobody(settings):
     User.objects.filter(is_superuser=True).delete()
     call_command("migrate", verbosity=0)
     assert not User.objects.filter(is_superuser=True).exists()
+
+
+def test_migrate_creates_the_operations_group_with_schedule_and_read_permissions():
+    from django.contrib.auth.models import Group
+
+    call_command("migrate", verbosity=0)
+    codenames = set(Group.objects.get(name="Airline operations").permissions.values_list("codename", flat=True))
+    assert {"add_flight", "change_flight", "view_booking", "view_outboxmessage", "view_user"} <= codenames
+    assert "change_booking" not in codenames and "change_user" not in codenames

@@ -11,12 +11,11 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import operations_group_ensure
 from bookings.models import Booking
 from bookings.services import booking_create
 from flights.airport_data import airports_load
@@ -90,17 +89,8 @@ class Command(BaseCommand):
         Flight.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
         return Flight.objects.count() - before
 
-    def _operations_group(self) -> Group:
-        """Staff who run the schedule: manage flights and airports, read bookings, users and mail."""
-        group, _ = Group.objects.get_or_create(name="Airline operations")
-        perms = Permission.objects.filter(
-            Q(content_type__app_label="flights") | Q(codename__startswith="view_", content_type__app_label__in=["bookings", "notifications", "accounts"])
-        )
-        group.permissions.set(perms)
-        return group
-
     def _users(self) -> list[User]:
-        operations = self._operations_group()
+        operations = operations_group_ensure()
         users = []
         for email, password, first, last in (DEMO_PASSENGER, DEMO_STAFF):
             user, created = User.objects.get_or_create(email=email, defaults={"first_name": first, "last_name": last})
