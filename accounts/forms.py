@@ -23,12 +23,16 @@ class SignupForm(UserCreationForm):
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this e-mail address already exists. Log in or reset your password.")
+            raise forms.ValidationError(
+                "An account with this e-mail address already exists. Log in or reset your password."
+            )
         return email
 
 
 class LoginForm(AuthenticationForm):
-    username = forms.EmailField(label="E-mail address", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+    username = forms.EmailField(
+        label="E-mail address", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
 
 
 class ProfileForm(forms.ModelForm):
@@ -40,11 +44,15 @@ class ProfileForm(forms.ModelForm):
 class OutboxPasswordResetForm(PasswordResetForm):
     """Django's reset flow, but the e-mail goes through the outbox like every other one."""
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
         from notifications.services import outbox_enqueue
 
         link = reverse("accounts:password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
         outbox_enqueue(
-            to=to_email, template="password_reset", user_id=context["user"].pk,
+            to=to_email,
+            template="password_reset",
+            user_id=context["user"].pk,
             context={"email": to_email, "url": f"{context['protocol']}://{context['domain']}{link}"},
         )

@@ -44,7 +44,9 @@ def admin_ensure(*, email: str, password: str, verbosity: int = 1) -> User | Non
     password = password or secrets.token_urlsafe(12)
     user = User.objects.create_superuser(email=email, password=password, first_name="Admin")
     if generated and verbosity >= 1:
-        print(f"\n  Created admin account {email} with password: {password}\n  (shown once; set ADMIN_PASSWORD to choose it)\n")
+        print(
+            f"\n  Created admin account {email} with password: {password}\n  (shown once; set ADMIN_PASSWORD to choose it)\n"
+        )
     logger.info("Created admin account %s", email)
     return user
 

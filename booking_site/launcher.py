@@ -111,8 +111,21 @@ class Services:
         port = _free_port()
         print(f"Starting embedded Redis on 127.0.0.1:{port} ...", flush=True)
         self.redis = subprocess.Popen(
-            [str(binary), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
-             "--save", "", "--appendonly", "no", "--logfile", str(data / "redis.log")],
+            [
+                str(binary),
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(data),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(data / "redis.log"),
+            ],
             start_new_session=True,
         )
         _wait_for_port(port)

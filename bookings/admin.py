@@ -23,7 +23,18 @@ class BookingAdmin(admin.ModelAdmin):
     list_filter = ["status", "cancelled_by_staff", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["reference", "user__email", "tickets__passenger_name", "flight__number"]
     list_select_related = ["user", "flight__origin", "flight__destination"]
-    readonly_fields = ["reference", "user", "flight", "status", "seat_count", "total_price", "token", "created_at", "cancelled_at", "cancelled_by_staff"]
+    readonly_fields = [
+        "reference",
+        "user",
+        "flight",
+        "status",
+        "seat_count",
+        "total_price",
+        "token",
+        "created_at",
+        "cancelled_at",
+        "cancelled_by_staff",
+    ]
     inlines = [TicketInline]
     date_hierarchy = "created_at"
 

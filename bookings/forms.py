@@ -20,13 +20,19 @@ class BookingForm(forms.Form):
 
     token = forms.UUIDField(
         widget=forms.HiddenInput,
-        error_messages={"required": "This booking form is out of date. Please check the details and book again.",
-                        "invalid": "This booking form is out of date. Please check the details and book again."},
+        error_messages={
+            "required": "This booking form is out of date. Please check the details and book again.",
+            "invalid": "This booking form is out of date. Please check the details and book again.",
+        },
     )
     passengers = forms.IntegerField(
-        widget=forms.HiddenInput, min_value=1, max_value=settings.MAX_PASSENGERS_PER_BOOKING,
-        error_messages={key: f"Choose between 1 and {settings.MAX_PASSENGERS_PER_BOOKING} passengers."
-                        for key in ("required", "invalid", "min_value", "max_value")},
+        widget=forms.HiddenInput,
+        min_value=1,
+        max_value=settings.MAX_PASSENGERS_PER_BOOKING,
+        error_messages={
+            key: f"Choose between 1 and {settings.MAX_PASSENGERS_PER_BOOKING} passengers."
+            for key in ("required", "invalid", "min_value", "max_value")
+        },
     )
 
     def __init__(self, *args, passengers: int = 1, **kwargs):
@@ -66,7 +72,11 @@ class BookingForm(forms.Form):
 
 class ManifestLookupForm(forms.Form):
     number = forms.CharField(label="Flight number", max_length=8)
-    date = StaffDateField(label="Departure date (local)", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), error_messages={"invalid": "Enter a date like 2026-12-24."})
+    date = StaffDateField(
+        label="Departure date (local)",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter a date like 2026-12-24."},
+    )
 
     def clean_number(self):
         return self.cleaned_data["number"].strip().upper()

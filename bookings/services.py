@@ -132,8 +132,12 @@ def _booking_create_locked(*, user: User, flight: Flight, passenger_names: list[
             )
         seats = _free_seats(flight, seats_wanted)
         booking = Booking.objects.create(
-            reference=reference, user=user, flight=flight, seat_count=seats_wanted,
-            total_price=flight.price * seats_wanted, token=token,
+            reference=reference,
+            user=user,
+            flight=flight,
+            seat_count=seats_wanted,
+            total_price=flight.price * seats_wanted,
+            token=token,
         )
         tickets = Ticket.objects.bulk_create(
             Ticket(booking=booking, flight=flight, passenger_name=name, seat=seat, price=flight.price)
@@ -141,7 +145,9 @@ def _booking_create_locked(*, user: User, flight: Flight, passenger_names: list[
         )
         Flight.objects.filter(pk=flight.pk).update(seats_booked=F("seats_booked") + seats_wanted)
         outbox_enqueue(
-            to=user.email, template="booking_confirmed", user_id=user.pk,
+            to=user.email,
+            template="booking_confirmed",
+            user_id=user.pk,
             context=booking_email_context(booking, flight, tickets, name=user.first_name),
         )
     return booking
@@ -165,7 +171,9 @@ def booking_cancel(*, user: User, booking_id: int) -> Booking:
         released = _cancel_booking_locked(booking)
         Flight.objects.filter(pk=flight.pk).update(seats_booked=F("seats_booked") - released)
         outbox_enqueue(
-            to=user.email, template="booking_cancelled", user_id=user.pk,
+            to=user.email,
+            template="booking_cancelled",
+            user_id=user.pk,
             context=booking_email_context(booking, flight, booking.tickets.all(), name=user.first_name),
         )
     return booking
@@ -205,7 +213,9 @@ def flight_remove(*, flight_id: int) -> str:
         for booking in bookings:
             released += _cancel_booking_locked(booking, by_staff=True)
             outbox_enqueue(
-                to=booking.user.email, template="flight_cancelled", user_id=booking.user_id,
+                to=booking.user.email,
+                template="flight_cancelled",
+                user_id=booking.user_id,
                 context=booking_email_context(booking, flight, booking.tickets.all(), name=booking.user.first_name),
             )
         Flight.objects.filter(pk=flight.pk).update(

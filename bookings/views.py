@@ -39,7 +39,9 @@ def flight_book(request, flight_id: int):
         elif form.is_valid():
             try:
                 booking = services.booking_create(
-                    user=request.user, flight_id=flight.pk, passenger_names=form.passenger_names(),
+                    user=request.user,
+                    flight_id=flight.pk,
+                    passenger_names=form.passenger_names(),
                     token=form.cleaned_data["token"],
                 )
             except BookingError as error:
@@ -52,19 +54,31 @@ def flight_book(request, flight_id: int):
         count = passenger_count(request.GET.get("passengers"))
         form = BookingForm(passengers=count)
     open_for_booking = not flight.is_cancelled and flight.departs_at > timezone.now()
-    return render(request, "bookings/flight_book.html", {
-        "flight": flight, "form": form, "passengers": count, "total": flight.price * count,
-        "open_for_booking": open_for_booking, "enough_seats": flight.seats_left >= count,
-        "passenger_choices": range(1, settings.MAX_PASSENGERS_PER_BOOKING + 1),
-    })
+    return render(
+        request,
+        "bookings/flight_book.html",
+        {
+            "flight": flight,
+            "form": form,
+            "passengers": count,
+            "total": flight.price * count,
+            "open_for_booking": open_for_booking,
+            "enough_seats": flight.seats_left >= count,
+            "passenger_choices": range(1, settings.MAX_PASSENGERS_PER_BOOKING + 1),
+        },
+    )
 
 
 @login_required
 def booking_list(request):
-    return render(request, "bookings/booking_list.html", {
-        "upcoming": selectors.bookings_upcoming(user=request.user),
-        "past": selectors.bookings_past(user=request.user),
-    })
+    return render(
+        request,
+        "bookings/booking_list.html",
+        {
+            "upcoming": selectors.bookings_upcoming(user=request.user),
+            "past": selectors.bookings_past(user=request.user),
+        },
+    )
 
 
 @login_required
@@ -111,7 +125,9 @@ def staff_manifest(request, flight_id: int):
     flight = _bookable_flight(flight_id)
     tickets = selectors.flight_manifest(flight=flight)
     active = [ticket for ticket in tickets if ticket.status == ticket.Status.ACTIVE]
-    return render(request, "bookings/flight_manifest.html", {"flight": flight, "tickets": tickets, "active_count": len(active)})
+    return render(
+        request, "bookings/flight_manifest.html", {"flight": flight, "tickets": tickets, "active_count": len(active)}
+    )
 
 
 @staff_required
@@ -135,4 +151,8 @@ def staff_flight_remove(request, flight_id: int):
         return redirect("flights:staff_list")
     confirmed = flight.bookings.filter(status=Booking.Status.CONFIRMED).count()
     has_history = flight.bookings.exists()
-    return render(request, "bookings/flight_remove_confirm.html", {"flight": flight, "confirmed": confirmed, "has_history": has_history})
+    return render(
+        request,
+        "bookings/flight_remove_confirm.html",
+        {"flight": flight, "confirmed": confirmed, "has_history": has_history},
+    )

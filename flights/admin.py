@@ -14,7 +14,9 @@ class FlightAdminForm(forms.ModelForm):
     def clean_capacity(self):
         capacity = self.cleaned_data["capacity"]
         if self.instance.pk and capacity < self.instance.seats_booked:
-            raise forms.ValidationError(f"{self.instance.seats_booked} seats are booked; capacity cannot go below that.")
+            raise forms.ValidationError(
+                f"{self.instance.seats_booked} seats are booked; capacity cannot go below that."
+            )
         return capacity
 
 
@@ -27,7 +29,17 @@ class AirportAdmin(admin.ModelAdmin):
 
 @admin.register(Flight)
 class FlightAdmin(admin.ModelAdmin):
-    list_display = ["number", "origin", "destination", "departs_at", "arrives_at", "capacity", "seats_booked", "price", "status"]
+    list_display = [
+        "number",
+        "origin",
+        "destination",
+        "departs_at",
+        "arrives_at",
+        "capacity",
+        "seats_booked",
+        "price",
+        "status",
+    ]
     list_filter = ["status", ("departs_at", admin.DateFieldListFilter)]
     search_fields = ["number", "origin__iata", "destination__iata", "origin__city", "destination__city"]
     list_select_related = ["origin", "destination"]
@@ -45,8 +57,14 @@ class FlightAdmin(admin.ModelAdmin):
         data = form.cleaned_data
         try:
             services.flight_update(
-                flight_id=obj.pk, number=data["number"], origin=data["origin"], destination=data["destination"],
-                departs_at=data["departs_at"], arrives_at=data["arrives_at"], price=data["price"], capacity=data["capacity"],
+                flight_id=obj.pk,
+                number=data["number"],
+                origin=data["origin"],
+                destination=data["destination"],
+                departs_at=data["departs_at"],
+                arrives_at=data["arrives_at"],
+                price=data["price"],
+                capacity=data["capacity"],
             )
         except FlightError as error:
             messages.error(request, str(error))

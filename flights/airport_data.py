@@ -16,12 +16,20 @@ def airports_load() -> int:
     data = airportsdata.load("IATA")
     rows = [
         Airport(
-            iata=code, icao=entry["icao"] or "", name=entry["name"][:200], city=(entry["city"] or "")[:200],
-            country=entry["country"][:2], tz=entry["tz"], latitude=entry["lat"], longitude=entry["lon"],
+            iata=code,
+            icao=entry["icao"] or "",
+            name=entry["name"][:200],
+            city=(entry["city"] or "")[:200],
+            country=entry["country"][:2],
+            tz=entry["tz"],
+            latitude=entry["lat"],
+            longitude=entry["lon"],
         )
         for code, entry in data.items()
         if entry["tz"] and len(code) == 3
     ]
     with transaction.atomic():
-        Airport.objects.bulk_create(rows, batch_size=2000, update_conflicts=True, unique_fields=["iata"], update_fields=FIELDS)
+        Airport.objects.bulk_create(
+            rows, batch_size=2000, update_conflicts=True, unique_fields=["iata"], update_fields=FIELDS
+        )
     return len(rows)

@@ -24,12 +24,31 @@ def _resolve_airports(text: str, label: str) -> list[Airport]:
 
 
 class SearchForm(forms.Form):
-    origin = forms.CharField(label="From", max_length=100, widget=forms.TextInput(attrs={"placeholder": "City or airport code", "autocomplete": "off", "list": "airport-list"}))
-    destination = forms.CharField(label="To", max_length=100, widget=forms.TextInput(attrs={"placeholder": "City or airport code", "autocomplete": "off", "list": "airport-list"}))
+    origin = forms.CharField(
+        label="From",
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"placeholder": "City or airport code", "autocomplete": "off", "list": "airport-list"}
+        ),
+    )
+    destination = forms.CharField(
+        label="To",
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"placeholder": "City or airport code", "autocomplete": "off", "list": "airport-list"}
+        ),
+    )
     date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     # A CharField, so a tampered value falls back to "any time" instead of failing silently.
-    window = forms.CharField(label="Departure time", widget=forms.Select(choices=[(key, value[0]) for key, value in TIME_WINDOWS.items()]), initial="any", required=False)
-    passengers = forms.IntegerField(label="Passengers", min_value=1, max_value=settings.MAX_PASSENGERS_PER_BOOKING, initial=1)
+    window = forms.CharField(
+        label="Departure time",
+        widget=forms.Select(choices=[(key, value[0]) for key, value in TIME_WINDOWS.items()]),
+        initial="any",
+        required=False,
+    )
+    passengers = forms.IntegerField(
+        label="Passengers", min_value=1, max_value=settings.MAX_PASSENGERS_PER_BOOKING, initial=1
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,12 +114,20 @@ class StaffFlightForm(forms.Form):
     number = forms.CharField(label="Flight number", max_length=8)
     origin = AirportCodeField(label="From", help_text="IATA code, e.g. LHR")
     destination = AirportCodeField(label="To", help_text="IATA code, e.g. JFK")
-    departure_date = forms.DateField(label="Departure date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    departure_time = forms.TimeField(label="Departure time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    arrival_date = forms.DateField(label="Arrival date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    departure_date = forms.DateField(
+        label="Departure date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    departure_time = forms.TimeField(
+        label="Departure time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    arrival_date = forms.DateField(
+        label="Arrival date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     arrival_time = forms.TimeField(label="Arrival time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     capacity = forms.IntegerField(label="Seats", min_value=1, max_value=600, initial=settings.DEFAULT_FLIGHT_CAPACITY)
-    price = forms.DecimalField(label=f"Price per seat ({settings.CURRENCY})", min_value=Decimal("0"), max_digits=10, decimal_places=2)
+    price = forms.DecimalField(
+        label=f"Price per seat ({settings.CURRENCY})", min_value=Decimal("0"), max_digits=10, decimal_places=2
+    )
 
     def __init__(self, *args, flight_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,7 +157,9 @@ class StaffFlightForm(forms.Form):
             elif flight_time > timedelta(hours=20):
                 self.add_error("arrival_time", "That flight would last over 20 hours; check the dates and times.")
         if data.get("number") and data.get("departs_at"):
-            clash = Flight.objects.filter(number=data["number"], departs_at=data["departs_at"]).exclude(pk=self.flight_id)
+            clash = Flight.objects.filter(number=data["number"], departs_at=data["departs_at"]).exclude(
+                pk=self.flight_id
+            )
             if clash.exists():
                 self.add_error("number", "This flight number already departs at that time.")
         return data
@@ -139,10 +168,15 @@ class StaffFlightForm(forms.Form):
     def initial_for(cls, flight) -> dict:
         departs, arrives = flight.departs_local(), flight.arrives_local()
         return {
-            "number": flight.number, "origin": flight.origin.iata, "destination": flight.destination.iata,
-            "departure_date": departs.date(), "departure_time": departs.time(),
-            "arrival_date": arrives.date(), "arrival_time": arrives.time(),
-            "capacity": flight.capacity, "price": flight.price,
+            "number": flight.number,
+            "origin": flight.origin.iata,
+            "destination": flight.destination.iata,
+            "departure_date": departs.date(),
+            "departure_time": departs.time(),
+            "arrival_date": arrives.date(),
+            "arrival_time": arrives.time(),
+            "capacity": flight.capacity,
+            "price": flight.price,
         }
 
 
@@ -158,6 +192,10 @@ class StaffDateField(forms.DateField):
 
 class StaffFlightFilterForm(forms.Form):
     number = forms.CharField(label="Flight number", required=False, max_length=8)
-    date = StaffDateField(label="Date (local departure)", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    date = StaffDateField(
+        label="Date (local departure)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     origin = forms.CharField(label="From", required=False, max_length=3)
     destination = forms.CharField(label="To", required=False, max_length=3)

@@ -46,7 +46,9 @@ class Flight(models.Model):
     destination = models.ForeignKey(Airport, on_delete=models.PROTECT, related_name="arrivals")
     departs_at = models.DateTimeField(help_text="Stored in UTC.")
     arrives_at = models.DateTimeField(help_text="Stored in UTC.")
-    capacity = models.PositiveSmallIntegerField(default=settings.DEFAULT_FLIGHT_CAPACITY, validators=[MinValueValidator(1)])
+    capacity = models.PositiveSmallIntegerField(
+        default=settings.DEFAULT_FLIGHT_CAPACITY, validators=[MinValueValidator(1)]
+    )
     # Moved only by booking services under the flight's row lock, with F() expressions.
     seats_booked = models.PositiveSmallIntegerField(default=0, editable=False)
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
@@ -58,7 +60,8 @@ class Flight(models.Model):
         ordering = ["departs_at", "number"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(seats_booked__gte=0) & Q(seats_booked__lte=F("capacity")), name="flight_seats_within_capacity"
+                condition=Q(seats_booked__gte=0) & Q(seats_booked__lte=F("capacity")),
+                name="flight_seats_within_capacity",
             ),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="flight_capacity_positive"),
             models.CheckConstraint(condition=Q(price__gte=0), name="flight_price_not_negative"),

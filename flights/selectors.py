@@ -36,19 +36,29 @@ def airports_matching(text: str) -> list[Airport]:
         # A city name shared by several countries: prefer the airports with flights.
         countries = {airport.country for airport in by_city}
         if len(countries) > 1:
-            served = [a for a in by_city if Flight.objects.filter(origin=a).exists() or Flight.objects.filter(destination=a).exists()]
+            served = [
+                a
+                for a in by_city
+                if Flight.objects.filter(origin=a).exists() or Flight.objects.filter(destination=a).exists()
+            ]
             return served or by_city
         return by_city
     return list(Airport.objects.filter(name__iexact=text))
 
 
-def local_day_range(day: date, zone: ZoneInfo, start: time = time(0), end: time | None = None) -> tuple[datetime, datetime]:
+def local_day_range(
+    day: date, zone: ZoneInfo, start: time = time(0), end: time | None = None
+) -> tuple[datetime, datetime]:
     """The UTC half-open range [from, to) covering `day` between local `start` and `end`.
 
     `end=None` means the end of the local day (the next local midnight), so DST days are 23 or 25 h.
     """
     begin = datetime.combine(day, start, tzinfo=zone)
-    finish = datetime.combine(day, end, tzinfo=zone) if end else datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    finish = (
+        datetime.combine(day, end, tzinfo=zone)
+        if end
+        else datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    )
     return begin.astimezone(ZoneInfo("UTC")), finish.astimezone(ZoneInfo("UTC"))
 
 
@@ -95,12 +105,16 @@ class LocalDate(Func):
 def _on_local_day(flights: QuerySet[Flight], day: date) -> QuerySet[Flight]:
     # Every zone lies within UTC-12..UTC+14: the UTC range narrows by index, the local date decides.
     start = datetime.combine(day, time(0), tzinfo=ZoneInfo("UTC"))
-    return flights.filter(
-        departs_at__gte=start - timedelta(hours=14), departs_at__lt=start + timedelta(days=1, hours=12)
-    ).alias(local_day=LocalDate(F("origin__tz"), F("departs_at"))).filter(local_day=day)
+    return (
+        flights.filter(departs_at__gte=start - timedelta(hours=14), departs_at__lt=start + timedelta(days=1, hours=12))
+        .alias(local_day=LocalDate(F("origin__tz"), F("departs_at")))
+        .filter(local_day=day)
+    )
 
 
-def flights_for_staff(*, number: str = "", day: date | None = None, origin: str = "", destination: str = "") -> QuerySet[Flight]:
+def flights_for_staff(
+    *, number: str = "", day: date | None = None, origin: str = "", destination: str = ""
+) -> QuerySet[Flight]:
     """The staff schedule: every flight (cancelled too), filtered; `day` is the departure's local day."""
     flights = Flight.objects.select_related("origin", "destination").order_by("departs_at", "number")
     if number:

@@ -11,13 +11,23 @@ from .models import Airport, Flight
 
 
 def flight_create(
-    *, number: str, origin: Airport, destination: Airport, departs_at: datetime, arrives_at: datetime,
-    price: Decimal, capacity: int | None = None,
+    *,
+    number: str,
+    origin: Airport,
+    destination: Airport,
+    departs_at: datetime,
+    arrives_at: datetime,
+    price: Decimal,
+    capacity: int | None = None,
 ) -> Flight:
     """Add a scheduled flight (capacity defaults to 60). Database constraints back the form's checks."""
     flight = Flight(
-        number=number.upper(), origin=origin, destination=destination, departs_at=departs_at,
-        arrives_at=arrives_at, price=price,
+        number=number.upper(),
+        origin=origin,
+        destination=destination,
+        departs_at=departs_at,
+        arrives_at=arrives_at,
+        price=price,
     )
     if capacity:
         flight.capacity = capacity
@@ -26,8 +36,15 @@ def flight_create(
 
 
 def flight_update(
-    *, flight_id: int, number: str, origin: Airport, destination: Airport, departs_at: datetime,
-    arrives_at: datetime, price: Decimal, capacity: int,
+    *,
+    flight_id: int,
+    number: str,
+    origin: Airport,
+    destination: Airport,
+    departs_at: datetime,
+    arrives_at: datetime,
+    price: Decimal,
+    capacity: int,
 ) -> Flight:
     """Edit a flight under its row lock. Raises CapacityBelowBooked if fewer seats than are sold,
     FlightNotEditable for a cancelled flight."""
@@ -37,14 +54,14 @@ def flight_update(
             flight = Flight.objects.select_for_update().get(pk=flight_id)
         except OperationalError as error:
             if is_lock_timeout(error):
-                raise FlightNotEditable("This flight is being booked right now. Please try again in a moment.") from error
+                raise FlightNotEditable(
+                    "This flight is being booked right now. Please try again in a moment."
+                ) from error
             raise
         if flight.is_cancelled:
             raise FlightNotEditable("This flight is cancelled and can no longer be edited.")
         if capacity < flight.seats_booked:
-            raise CapacityBelowBooked(
-                f"{flight.seats_booked} seats are already booked; capacity cannot go below that."
-            )
+            raise CapacityBelowBooked(f"{flight.seats_booked} seats are already booked; capacity cannot go below that.")
         flight.number = number.upper()
         flight.origin = origin
         flight.destination = destination

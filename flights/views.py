@@ -24,11 +24,17 @@ def search(request):
         query = form.search_query()
         flights = list(flight_search(query=query, origin_zone=form.origin_airports[0].zone)[:SEARCH_RESULTS_LIMIT])
     airports = Airport.objects.filter(departures__isnull=False).distinct().order_by("city")
-    return render(request, "flights/flight_search.html", {
-        "form": form, "flights": flights, "airports": airports,
-        "passengers": form.cleaned_data.get("passengers", 1) if form.is_bound and form.is_valid() else 1,
-        "max_passengers": settings.MAX_PASSENGERS_PER_BOOKING,
-    })
+    return render(
+        request,
+        "flights/flight_search.html",
+        {
+            "form": form,
+            "flights": flights,
+            "airports": airports,
+            "passengers": form.cleaned_data.get("passengers", 1) if form.is_bound and form.is_valid() else 1,
+            "max_passengers": settings.MAX_PASSENGERS_PER_BOOKING,
+        },
+    )
 
 
 @staff_required
@@ -36,8 +42,10 @@ def staff_flight_list(request):
     form = StaffFlightFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     flights = flights_for_staff(
-        number=filters.get("number") or "", day=filters.get("date"),
-        origin=filters.get("origin") or "", destination=filters.get("destination") or "",
+        number=filters.get("number") or "",
+        day=filters.get("date"),
+        origin=filters.get("origin") or "",
+        destination=filters.get("destination") or "",
     )
     if not any(filters.values()):
         flights = flights.filter(departs_at__gte=timezone.now())
@@ -52,8 +60,13 @@ def staff_flight_create(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         flight = services.flight_create(
-            number=data["number"], origin=data["origin"], destination=data["destination"],
-            departs_at=data["departs_at"], arrives_at=data["arrives_at"], price=data["price"], capacity=data["capacity"],
+            number=data["number"],
+            origin=data["origin"],
+            destination=data["destination"],
+            departs_at=data["departs_at"],
+            arrives_at=data["arrives_at"],
+            price=data["price"],
+            capacity=data["capacity"],
         )
         messages.success(request, f"Flight {flight.number} added to the schedule.")
         return redirect("flights:staff_list")
@@ -69,12 +82,22 @@ def staff_flight_edit(request, flight_id: int):
         data = form.cleaned_data
         try:
             services.flight_update(
-                flight_id=flight.pk, number=data["number"], origin=data["origin"], destination=data["destination"],
-                departs_at=data["departs_at"], arrives_at=data["arrives_at"], price=data["price"], capacity=data["capacity"],
+                flight_id=flight.pk,
+                number=data["number"],
+                origin=data["origin"],
+                destination=data["destination"],
+                departs_at=data["departs_at"],
+                arrives_at=data["arrives_at"],
+                price=data["price"],
+                capacity=data["capacity"],
             )
         except FlightError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, f"Flight {data['number']} saved.")
             return redirect("flights:staff_list")
-    return render(request, "flights/flight_staff_form.html", {"form": form, "flight": flight, "title": f"Edit flight {flight.number}"})
+    return render(
+        request,
+        "flights/flight_staff_form.html",
+        {"form": form, "flight": flight, "title": f"Edit flight {flight.number}"},
+    )

@@ -9,7 +9,18 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = ["status", "template"]
     search_fields = ["to", "subject"]
     date_hierarchy = "created_at"
-    readonly_fields = ["to", "template", "context", "user_id", "subject", "status", "attempts", "last_error", "created_at", "sent_at"]
+    readonly_fields = [
+        "to",
+        "template",
+        "context",
+        "user_id",
+        "subject",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
 
     def has_add_permission(self, request):
         return False

@@ -62,36 +62,54 @@ def _same(value):
 ROUTES = [
     Route("search", "get", lambda w: reverse("flights:search"), _same(OK)),
     Route(
-        "search_with_query", "get",
-        lambda w: reverse("flights:search") + f"?origin=LHR&destination=JFK&date={w.flight.departs_local():%Y-%m-%d}&passengers=1",
+        "search_with_query",
+        "get",
+        lambda w: (
+            reverse("flights:search")
+            + f"?origin=LHR&destination=JFK&date={w.flight.departs_local():%Y-%m-%d}&passengers=1"
+        ),
         _same(OK),
     ),
     Route("flight_page", "get", lambda w: reverse("bookings:book", args=[w.flight.pk]), _same(OK)),
     Route(
-        "flight_book_post", "post", lambda w: reverse("bookings:book", args=[w.flight.pk]),
+        "flight_book_post",
+        "post",
+        lambda w: reverse("bookings:book", args=[w.flight.pk]),
         {"anonymous": LOGIN, "owner": "->booking", "other": "->booking", "staff": "->booking"},
-        data=_booking_form, changes=("owner", "other", "staff"),
+        data=_booking_form,
+        changes=("owner", "other", "staff"),
     ),
     Route(
-        "flight_page_delete", "delete", lambda w: reverse("bookings:book", args=[w.flight.pk]), _same(NOT_ALLOWED),
+        "flight_page_delete",
+        "delete",
+        lambda w: reverse("bookings:book", args=[w.flight.pk]),
+        _same(NOT_ALLOWED),
     ),
     Route("my_bookings", "get", lambda w: reverse("bookings:list"), {**_same(OK), "anonymous": LOGIN}),
     Route(
-        "booking_detail", "get", lambda w: reverse("bookings:detail", args=[w.booking.reference]),
+        "booking_detail",
+        "get",
+        lambda w: reverse("bookings:detail", args=[w.booking.reference]),
         {"anonymous": LOGIN, "owner": OK, "other": NOT_FOUND, "staff": NOT_FOUND},
     ),
     Route(
-        "booking_detail_lower_case_reference", "get",
+        "booking_detail_lower_case_reference",
+        "get",
         lambda w: reverse("bookings:detail", args=[w.booking.reference.lower()]),
         {"anonymous": LOGIN, "owner": OK, "other": NOT_FOUND, "staff": NOT_FOUND},
     ),
     Route(
-        "booking_cancel_post", "post", lambda w: reverse("bookings:cancel", args=[w.booking.reference]),
+        "booking_cancel_post",
+        "post",
+        lambda w: reverse("bookings:cancel", args=[w.booking.reference]),
         {"anonymous": LOGIN, "owner": "->detail", "other": NOT_FOUND, "staff": NOT_FOUND},
-        data=lambda w: {}, changes=("owner",),
+        data=lambda w: {},
+        changes=("owner",),
     ),
     Route(
-        "booking_cancel_get", "get", lambda w: reverse("bookings:cancel", args=[w.booking.reference]),
+        "booking_cancel_get",
+        "get",
+        lambda w: reverse("bookings:cancel", args=[w.booking.reference]),
         {"anonymous": LOGIN, "owner": NOT_ALLOWED, "other": NOT_ALLOWED, "staff": NOT_ALLOWED},
     ),
     Route("signup", "get", lambda w: reverse("accounts:signup"), {**_same("->search"), "anonymous": OK}),
@@ -109,31 +127,51 @@ ROUTES += [
     Route("staff_schedule", "get", lambda w: reverse("flights:staff_list"), STAFF_ONLY),
     Route("staff_flight_add", "get", lambda w: reverse("flights:staff_create"), STAFF_ONLY),
     Route(
-        "staff_flight_add_put", "put", lambda w: reverse("flights:staff_create"),
+        "staff_flight_add_put",
+        "put",
+        lambda w: reverse("flights:staff_create"),
         {**STAFF_ONLY, "staff": NOT_ALLOWED},
     ),
     Route("staff_flight_edit", "get", lambda w: reverse("flights:staff_edit", args=[w.flight.pk]), STAFF_ONLY),
     Route(
-        "staff_flight_edit_post", "post", lambda w: reverse("flights:staff_edit", args=[w.flight.pk]),
+        "staff_flight_edit_post",
+        "post",
+        lambda w: reverse("flights:staff_edit", args=[w.flight.pk]),
         {**STAFF_ONLY, "staff": "->staff_list"},
         data=lambda w: {
-            "number": w.flight.number, "origin": "LHR", "destination": "JFK",
-            "departure_date": f"{w.flight.departs_local():%Y-%m-%d}", "departure_time": "06:00",
-            "arrival_date": f"{w.flight.departs_local():%Y-%m-%d}", "arrival_time": "11:00",
-            "capacity": "90", "price": "1.00",
+            "number": w.flight.number,
+            "origin": "LHR",
+            "destination": "JFK",
+            "departure_date": f"{w.flight.departs_local():%Y-%m-%d}",
+            "departure_time": "06:00",
+            "arrival_date": f"{w.flight.departs_local():%Y-%m-%d}",
+            "arrival_time": "11:00",
+            "capacity": "90",
+            "price": "1.00",
         },
         changes=("staff",),
     ),
     Route("staff_manifest_lookup", "get", lambda w: reverse("bookings:staff_manifest_lookup"), STAFF_ONLY),
     Route("staff_manifest", "get", lambda w: reverse("bookings:staff_manifest", args=[w.flight.pk]), STAFF_ONLY),
-    Route("staff_flight_remove_get", "get", lambda w: reverse("bookings:staff_flight_remove", args=[w.flight.pk]), STAFF_ONLY),
     Route(
-        "staff_flight_remove_post", "post", lambda w: reverse("bookings:staff_flight_remove", args=[w.flight.pk]),
-        {**STAFF_ONLY, "staff": "->staff_list"}, data=lambda w: {}, changes=("staff",),
+        "staff_flight_remove_get",
+        "get",
+        lambda w: reverse("bookings:staff_flight_remove", args=[w.flight.pk]),
+        STAFF_ONLY,
+    ),
+    Route(
+        "staff_flight_remove_post",
+        "post",
+        lambda w: reverse("bookings:staff_flight_remove", args=[w.flight.pk]),
+        {**STAFF_ONLY, "staff": "->staff_list"},
+        data=lambda w: {},
+        changes=("staff",),
     ),
     Route("staff_root", "get", lambda w: "/staff/", _same("->staff_list")),
     Route(
-        "admin", "get", lambda w: reverse("admin:index"),
+        "admin",
+        "get",
+        lambda w: reverse("admin:index"),
         {"anonymous": ADMIN_LOGIN, "owner": ADMIN_LOGIN, "other": ADMIN_LOGIN, "staff": OK},
     ),
 ]
@@ -153,7 +191,9 @@ def world():
     owner = UserFactory(email="owner@example.test")
     booking = make_booking(user=owner, flight=flight, passengers=2)
     flight.refresh_from_db()
-    return World(owner=owner, other=UserFactory(email="other@example.test"), staff=StaffFactory(), flight=flight, booking=booking)
+    return World(
+        owner=owner, other=UserFactory(email="other@example.test"), staff=StaffFactory(), flight=flight, booking=booking
+    )
 
 
 def _client_for(actor: str, world: World, **kwargs) -> Client:
@@ -164,7 +204,11 @@ def _client_for(actor: str, world: World, **kwargs) -> Client:
 
 
 def _snapshot(world: World) -> dict:
-    flight = Flight.objects.filter(pk=world.flight.pk).values("status", "seats_booked", "capacity", "price", "departs_at").first()
+    flight = (
+        Flight.objects.filter(pk=world.flight.pk)
+        .values("status", "seats_booked", "capacity", "price", "departs_at")
+        .first()
+    )
     return {
         "flight": flight,
         "booking_status": Booking.objects.get(pk=world.booking.pk).status,
@@ -214,14 +258,29 @@ def test_matrix_covers_every_named_url():
     from django.urls import get_resolver
 
     covered = {
-        "flights:search", "bookings:book", "bookings:list", "bookings:detail", "bookings:cancel",
-        "accounts:signup", "accounts:login", "accounts:logout", "accounts:profile", "accounts:password_change",
-        "accounts:password_reset", "flights:staff_list", "flights:staff_create", "flights:staff_edit",
-        "bookings:staff_manifest_lookup", "bookings:staff_manifest", "bookings:staff_flight_remove",
+        "flights:search",
+        "bookings:book",
+        "bookings:list",
+        "bookings:detail",
+        "bookings:cancel",
+        "accounts:signup",
+        "accounts:login",
+        "accounts:logout",
+        "accounts:profile",
+        "accounts:password_change",
+        "accounts:password_reset",
+        "flights:staff_list",
+        "flights:staff_create",
+        "flights:staff_edit",
+        "bookings:staff_manifest_lookup",
+        "bookings:staff_manifest",
+        "bookings:staff_flight_remove",
     }
     # Pages reached only by following an e-mailed link or a completed form; covered elsewhere.
     flow_pages = {
-        "accounts:password_change_done", "accounts:password_reset_done", "accounts:password_reset_confirm",
+        "accounts:password_change_done",
+        "accounts:password_reset_done",
+        "accounts:password_reset_confirm",
         "accounts:password_reset_complete",
     }
     names = set()
@@ -300,7 +359,9 @@ def test_booking_cancel_with_the_pages_csrf_token_works(world: World):
     client = _client_for("owner", world, enforce_csrf_checks=True)
     page = client.get(reverse("bookings:detail", args=[world.booking.reference]))
     token = page.context["csrf_token"]
-    response = client.post(reverse("bookings:cancel", args=[world.booking.reference]), {"csrfmiddlewaretoken": str(token)})
+    response = client.post(
+        reverse("bookings:cancel", args=[world.booking.reference]), {"csrfmiddlewaretoken": str(token)}
+    )
     assert response.status_code == 302
     world.booking.refresh_from_db()
     assert world.booking.status == Booking.Status.CANCELLED

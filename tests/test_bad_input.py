@@ -35,10 +35,20 @@ LONDON = ZoneInfo("Europe/London")
 def db_state() -> dict:
     """Everything a bad request could disturb, in a form that compares with ==."""
     return {
-        "flights": list(Flight.objects.order_by("pk").values_list(
-            "pk", "number", "status", "seats_booked", "capacity", "price", "departs_at", "arrives_at",
-            "origin_id", "destination_id",
-        )),
+        "flights": list(
+            Flight.objects.order_by("pk").values_list(
+                "pk",
+                "number",
+                "status",
+                "seats_booked",
+                "capacity",
+                "price",
+                "departs_at",
+                "arrives_at",
+                "origin_id",
+                "destination_id",
+            )
+        ),
         "bookings": list(Booking.objects.order_by("pk").values_list("pk", "status", "seat_count", "cancelled_at")),
         "tickets": list(Ticket.objects.order_by("pk").values_list("pk", "status", "seat", "passenger_name")),
         "users": list(User.objects.order_by("pk").values_list("pk", "email", "password", "first_name", "last_name")),
@@ -107,20 +117,39 @@ def staff(web):
 
 def _search(**overrides):
     return lambda flight: {
-        "origin": "LHR", "destination": "JFK", "date": flight.departs_local().date().isoformat(), "passengers": "1",
+        "origin": "LHR",
+        "destination": "JFK",
+        "date": flight.departs_local().date().isoformat(),
+        "passengers": "1",
         **overrides,
     }
 
 
 SEARCH_CASES = [
     pytest.param(_search(origin="ZZZ"), ["We don't know an airport or city called “ZZZ”"], id="unknown_airport_code"),
-    pytest.param(_search(destination="Atlantis"), ["We don't know an airport or city called “Atlantis”"], id="unknown_city"),
-    pytest.param(_search(destination="LHR"), ["Choose a destination different from where you fly from."], id="same_origin_and_destination"),
-    pytest.param(_search(destination="london"), ["Choose a destination different from where you fly from."], id="same_airport_by_code_and_city"),
-    pytest.param(lambda f: {**_search()(f), "date": (london_today() - timedelta(days=1)).isoformat()},
-                 ["That date has passed. Choose today or a later date."], id="past_date"),
-    pytest.param(lambda f: {**_search()(f), "date": (london_today() + timedelta(days=366)).isoformat()},
-                 ["We only sell flights up to 365 days ahead."], id="date_too_far_ahead"),
+    pytest.param(
+        _search(destination="Atlantis"), ["We don't know an airport or city called “Atlantis”"], id="unknown_city"
+    ),
+    pytest.param(
+        _search(destination="LHR"),
+        ["Choose a destination different from where you fly from."],
+        id="same_origin_and_destination",
+    ),
+    pytest.param(
+        _search(destination="london"),
+        ["Choose a destination different from where you fly from."],
+        id="same_airport_by_code_and_city",
+    ),
+    pytest.param(
+        lambda f: {**_search()(f), "date": (london_today() - timedelta(days=1)).isoformat()},
+        ["That date has passed. Choose today or a later date."],
+        id="past_date",
+    ),
+    pytest.param(
+        lambda f: {**_search()(f), "date": (london_today() + timedelta(days=366)).isoformat()},
+        ["We only sell flights up to 365 days ahead."],
+        id="date_too_far_ahead",
+    ),
     pytest.param(_search(passengers="0"), ["Choose at least one passenger."], id="zero_passengers"),
     pytest.param(_search(passengers="-2"), ["Choose at least one passenger."], id="negative_passengers"),
     pytest.param(_search(passengers="10"), ["You can book up to 9 passengers at once."], id="ten_passengers"),
@@ -129,8 +158,11 @@ SEARCH_CASES = [
     pytest.param(_search(passengers="two"), ["Enter a whole number."], id="malformed_passengers"),
     pytest.param(_search(origin="L" * 101), ["Ensure this value has at most 100 characters"], id="origin_too_long"),
     pytest.param(lambda f: {"origin": "LHR"}, ["This field is required."], id="missing_fields"),
-    pytest.param(lambda f: {"origin": "", "destination": "", "date": "", "passengers": ""},
-                 ["This field is required."], id="all_fields_empty"),
+    pytest.param(
+        lambda f: {"origin": "", "destination": "", "date": "", "passengers": ""},
+        ["This field is required."],
+        id="all_fields_empty",
+    ),
 ]
 
 
@@ -165,12 +197,16 @@ def test_search_negative_control_valid_query_lists_the_flight(web, flight):
 # --- flight page and booking -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/flights/999999/", "/flights/abc/", "/flights/-1/", "/flights/1.5/",
-                                  "/flights/99999999999999999999999/"])
+@pytest.mark.parametrize(
+    "path", ["/flights/999999/", "/flights/abc/", "/flights/-1/", "/flights/1.5/", "/flights/99999999999999999999999/"]
+)
 def test_flight_page_for_unknown_or_malformed_id_is_404(web, flight, passenger, path):
     before = db_state()
     assert web.get(path).status_code == 404
-    assert web.post(path, {"token": str(uuid.uuid4()), "passengers": "1", "passenger_1": "Ada Lovelace"}).status_code == 404
+    assert (
+        web.post(path, {"token": str(uuid.uuid4()), "passengers": "1", "passenger_1": "Ada Lovelace"}).status_code
+        == 404
+    )
     assert db_state() == before
 
 
@@ -183,15 +219,20 @@ def _names(count: int) -> dict:
     return {f"passenger_{index}": f"Passenger Number{index}" for index in range(1, count + 1)}
 
 
-@pytest.mark.parametrize(("passengers", "names"), [
-    pytest.param("50", 9, id="fifty"),
-    pytest.param("10", 9, id="ten"),
-    pytest.param("-1", 1, id="minus_one"),
-    pytest.param("0", 1, id="zero"),
-    pytest.param("abc", 1, id="not_a_number"),
-    pytest.param("", 1, id="empty"),
-])
-def test_booking_with_tampered_passenger_count_shows_message_and_books_nothing(web, flight, passenger, passengers, names):
+@pytest.mark.parametrize(
+    ("passengers", "names"),
+    [
+        pytest.param("50", 9, id="fifty"),
+        pytest.param("10", 9, id="ten"),
+        pytest.param("-1", 1, id="minus_one"),
+        pytest.param("0", 1, id="zero"),
+        pytest.param("abc", 1, id="not_a_number"),
+        pytest.param("", 1, id="empty"),
+    ],
+)
+def test_booking_with_tampered_passenger_count_shows_message_and_books_nothing(
+    web, flight, passenger, passengers, names
+):
     before = db_state()
     response = _book(web, flight, passengers=passengers, **_names(names))
     assert response.status_code == 200
@@ -236,14 +277,24 @@ def test_booking_form_after_invalid_token_carries_a_fresh_token_that_books(web, 
     assert Booking.objects.filter(user=passenger, flight=flight).count() == 1
 
 
-@pytest.mark.parametrize(("data", "phrase"), [
-    pytest.param({"passenger_1": ""}, "Enter the full name of passenger 1.", id="empty_name"),
-    pytest.param({"passenger_1": "   "}, "Enter the full name of passenger 1.", id="blank_name"),
-    pytest.param({"passengers": "2", "passenger_1": "Ada Lovelace", "passenger_2": ""},
-                 "Enter the full name of passenger 2.", id="second_name_empty"),
-    pytest.param({"passenger_1": "A"}, "Enter the passenger's full name.", id="one_letter_name"),
-    pytest.param({"passenger_1": "A" * 101}, "Ensure this value has at most 100 characters (it has 101).", id="name_101_chars"),
-])
+@pytest.mark.parametrize(
+    ("data", "phrase"),
+    [
+        pytest.param({"passenger_1": ""}, "Enter the full name of passenger 1.", id="empty_name"),
+        pytest.param({"passenger_1": "   "}, "Enter the full name of passenger 1.", id="blank_name"),
+        pytest.param(
+            {"passengers": "2", "passenger_1": "Ada Lovelace", "passenger_2": ""},
+            "Enter the full name of passenger 2.",
+            id="second_name_empty",
+        ),
+        pytest.param({"passenger_1": "A"}, "Enter the passenger's full name.", id="one_letter_name"),
+        pytest.param(
+            {"passenger_1": "A" * 101},
+            "Ensure this value has at most 100 characters (it has 101).",
+            id="name_101_chars",
+        ),
+    ],
+)
 def test_booking_with_bad_names_shows_message_and_books_nothing(web, flight, passenger, data, phrase):
     before = db_state()
     response = _book(web, flight, **data)
@@ -281,11 +332,15 @@ def test_booking_more_passengers_than_seats_left_says_how_many_are_left(web, air
 
 def test_booking_departed_flight_is_refused_with_message(web, airports, passenger):
     departed = timezone.now() - timedelta(hours=1)
-    flight = FlightFactory(origin=airports[0], destination=airports[1], departs_at=departed, arrives_at=departed + timedelta(hours=7))
+    flight = FlightFactory(
+        origin=airports[0], destination=airports[1], departs_at=departed, arrives_at=departed + timedelta(hours=7)
+    )
     before = db_state()
     response = _book(web, flight)
     assert response.status_code == 200
-    assert_shows(response, "This flight is no longer open for booking.", "This flight has departed and is closed for booking.")
+    assert_shows(
+        response, "This flight is no longer open for booking.", "This flight has departed and is closed for booking."
+    )
     assert db_state() == before
 
 
@@ -311,14 +366,17 @@ def _tampered(reference: str) -> str:
     return reference[:-1] + last
 
 
-@pytest.mark.parametrize("reference", [
-    pytest.param(lambda b: "ZZZZZZ", id="random"),
-    pytest.param(lambda b: _tampered(b.reference), id="one_character_changed"),
-    pytest.param(lambda b: b.reference + "X", id="too_long"),
-    pytest.param(lambda b: b.reference[:5], id="too_short"),
-    pytest.param(lambda b: "A" * 300, id="very_long"),
-    pytest.param(lambda b: "%F0%9F%98%80", id="emoji"),
-])
+@pytest.mark.parametrize(
+    "reference",
+    [
+        pytest.param(lambda b: "ZZZZZZ", id="random"),
+        pytest.param(lambda b: _tampered(b.reference), id="one_character_changed"),
+        pytest.param(lambda b: b.reference + "X", id="too_long"),
+        pytest.param(lambda b: b.reference[:5], id="too_short"),
+        pytest.param(lambda b: "A" * 300, id="very_long"),
+        pytest.param(lambda b: "%F0%9F%98%80", id="emoji"),
+    ],
+)
 def test_booking_detail_and_cancel_with_unknown_reference_are_404(web, booking, reference):
     before = db_state()
     ref = reference(booking)
@@ -362,31 +420,62 @@ def test_cancelling_an_already_cancelled_booking_says_so_and_changes_nothing(web
 def _flight_form(**overrides) -> dict:
     day = (london_today() + timedelta(days=30)).isoformat()
     return {
-        "number": "SK901", "origin": "LHR", "destination": "JFK",
-        "departure_date": day, "departure_time": "10:30", "arrival_date": day, "arrival_time": "13:25",
-        "capacity": "60", "price": "499.00", **overrides,
+        "number": "SK901",
+        "origin": "LHR",
+        "destination": "JFK",
+        "departure_date": day,
+        "departure_time": "10:30",
+        "arrival_date": day,
+        "arrival_time": "13:25",
+        "capacity": "60",
+        "price": "499.00",
+        **overrides,
     }
 
 
 STAFF_ADD_CASES = [
     pytest.param(_flight_form(origin="XYZ"), ["No airport has the IATA code XYZ."], id="unknown_origin_code"),
     pytest.param(_flight_form(destination="qqq"), ["No airport has the IATA code QQQ."], id="unknown_destination_code"),
-    pytest.param(_flight_form(origin="LH"), ["Ensure this value has at least 3 characters (it has 2)."], id="airport_code_too_short"),
-    pytest.param(_flight_form(destination="LHR"), ["Origin and destination must differ."], id="same_origin_and_destination"),
-    pytest.param(_flight_form(arrival_time="05:00"), ["Arrival must be after departure (times are local to each airport)."],
-                 id="arrival_before_departure"),
-    pytest.param(_flight_form(arrival_time="10:30", destination="LHR", origin="JFK", departure_time="15:30"),
-                 ["Arrival must be after departure (times are local to each airport)."], id="arrival_before_departure_across_zones"),
+    pytest.param(
+        _flight_form(origin="LH"),
+        ["Ensure this value has at least 3 characters (it has 2)."],
+        id="airport_code_too_short",
+    ),
+    pytest.param(
+        _flight_form(destination="LHR"), ["Origin and destination must differ."], id="same_origin_and_destination"
+    ),
+    pytest.param(
+        _flight_form(arrival_time="05:00"),
+        ["Arrival must be after departure (times are local to each airport)."],
+        id="arrival_before_departure",
+    ),
+    pytest.param(
+        _flight_form(arrival_time="10:30", destination="LHR", origin="JFK", departure_time="15:30"),
+        ["Arrival must be after departure (times are local to each airport)."],
+        id="arrival_before_departure_across_zones",
+    ),
     pytest.param(_flight_form(capacity="0"), ["Ensure this value is greater than or equal to 1."], id="capacity_zero"),
-    pytest.param(_flight_form(capacity="-5"), ["Ensure this value is greater than or equal to 1."], id="capacity_negative"),
+    pytest.param(
+        _flight_form(capacity="-5"), ["Ensure this value is greater than or equal to 1."], id="capacity_negative"
+    ),
     pytest.param(_flight_form(capacity="many"), ["Enter a whole number."], id="capacity_not_a_number"),
-    pytest.param(_flight_form(price="-1.00"), ["Ensure this value is greater than or equal to 0."], id="negative_price"),
+    pytest.param(
+        _flight_form(price="-1.00"), ["Ensure this value is greater than or equal to 0."], id="negative_price"
+    ),
     pytest.param(_flight_form(price="ten"), ["Enter a number."], id="price_not_a_number"),
     pytest.param(_flight_form(number="S1"), ["Use an airline code and a number, like SK123."], id="number_too_short"),
-    pytest.param(_flight_form(number="SK12AB"), ["Use an airline code and a number, like SK123."], id="number_two_letter_suffix"),
-    pytest.param(_flight_form(number="SK-12"), ["Use an airline code and a number, like SK123."], id="number_with_dash"),
-    pytest.param(_flight_form(number="SKABCD"), ["Use an airline code and a number, like SK123."], id="number_letters_only"),
-    pytest.param(_flight_form(number="SK123456"), ["Use an airline code and a number, like SK123."], id="number_too_many_digits"),
+    pytest.param(
+        _flight_form(number="SK12AB"), ["Use an airline code and a number, like SK123."], id="number_two_letter_suffix"
+    ),
+    pytest.param(
+        _flight_form(number="SK-12"), ["Use an airline code and a number, like SK123."], id="number_with_dash"
+    ),
+    pytest.param(
+        _flight_form(number="SKABCD"), ["Use an airline code and a number, like SK123."], id="number_letters_only"
+    ),
+    pytest.param(
+        _flight_form(number="SK123456"), ["Use an airline code and a number, like SK123."], id="number_too_many_digits"
+    ),
     pytest.param(_flight_form(departure_date="2026-02-30"), ["Enter a valid date."], id="malformed_departure_date"),
     pytest.param(_flight_form(departure_time="25:00"), ["Enter a valid time."], id="malformed_departure_time"),
     pytest.param({key: "" for key in _flight_form()}, ["This field is required."], id="all_fields_empty"),
@@ -406,11 +495,16 @@ def test_staff_add_flight_duplicate_number_and_departure_is_refused(web, airport
     existing = FlightFactory(number="SK901", origin=airports[0], destination=airports[1])
     local = existing.departs_local()
     before = db_state()
-    response = web.post(reverse("flights:staff_create"), _flight_form(
-        departure_date=local.date().isoformat(), departure_time=local.strftime("%H:%M"),
-        arrival_date=local.date().isoformat(), arrival_time=(local + timedelta(hours=3)).strftime("%H:%M"),
-        number="sk 901",
-    ))
+    response = web.post(
+        reverse("flights:staff_create"),
+        _flight_form(
+            departure_date=local.date().isoformat(),
+            departure_time=local.strftime("%H:%M"),
+            arrival_date=local.date().isoformat(),
+            arrival_time=(local + timedelta(hours=3)).strftime("%H:%M"),
+            number="sk 901",
+        ),
+    )
     assert response.status_code == 200
     assert_shows(response, "This flight number already departs at that time.")
     assert db_state() == before
@@ -425,10 +519,16 @@ def test_staff_add_flight_negative_control_valid_form_adds_it(web, airports, sta
 def _edit_form(flight: Flight, **overrides) -> dict:
     departs, arrives = flight.departs_local(), flight.arrives_local()
     return {
-        "number": flight.number, "origin": flight.origin.iata, "destination": flight.destination.iata,
-        "departure_date": departs.date().isoformat(), "departure_time": departs.strftime("%H:%M"),
-        "arrival_date": arrives.date().isoformat(), "arrival_time": arrives.strftime("%H:%M"),
-        "capacity": str(flight.capacity), "price": str(flight.price), **overrides,
+        "number": flight.number,
+        "origin": flight.origin.iata,
+        "destination": flight.destination.iata,
+        "departure_date": departs.date().isoformat(),
+        "departure_time": departs.strftime("%H:%M"),
+        "arrival_date": arrives.date().isoformat(),
+        "arrival_time": arrives.strftime("%H:%M"),
+        "capacity": str(flight.capacity),
+        "price": str(flight.price),
+        **overrides,
     }
 
 
@@ -551,8 +651,12 @@ def test_manifest_for_unknown_flight_is_404(web, flight, staff):
 
 def _signup(**overrides) -> dict:
     return {
-        "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.test",
-        "password1": "analytical-engine-1843", "password2": "analytical-engine-1843", **overrides,
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@example.test",
+        "password1": "analytical-engine-1843",
+        "password2": "analytical-engine-1843",
+        **overrides,
     }
 
 
@@ -567,12 +671,15 @@ def test_signup_with_existing_email_in_any_case_is_refused(web, email):
     assert "_auth_user_id" not in web.session
 
 
-@pytest.mark.parametrize(("password", "phrase"), [
-    pytest.param("password", "This password is too common.", id="common"),
-    pytest.param("x7", "This password is too short.", id="short"),
-    pytest.param("83920174650", "This password is entirely numeric.", id="numeric"),
-    pytest.param("ada@example.test", "The password is too similar to the", id="like_the_email"),
-])
+@pytest.mark.parametrize(
+    ("password", "phrase"),
+    [
+        pytest.param("password", "This password is too common.", id="common"),
+        pytest.param("x7", "This password is too short.", id="short"),
+        pytest.param("83920174650", "This password is entirely numeric.", id="numeric"),
+        pytest.param("ada@example.test", "The password is too similar to the", id="like_the_email"),
+    ],
+)
 def test_signup_with_weak_password_is_refused(web, password, phrase):
     before = db_state()
     response = web.post(reverse("accounts:signup"), _signup(password1=password, password2=password))

@@ -18,7 +18,9 @@ def test_prune_dead_holders_keeps_live_pids_and_drops_dead_ones(tmp_path):
 
 
 def test_dotenv_values_count_as_set_but_the_shell_wins(tmp_path, monkeypatch):
-    (tmp_path / ".env").write_text("# comment\nLAUNCHER_TEST_A=from-file\nLAUNCHER_TEST_B='quoted'\nLAUNCHER_TEST_EMPTY=\n")
+    (tmp_path / ".env").write_text(
+        "# comment\nLAUNCHER_TEST_A=from-file\nLAUNCHER_TEST_B='quoted'\nLAUNCHER_TEST_EMPTY=\n"
+    )
     monkeypatch.setattr(launcher, "BASE_DIR", tmp_path)
     monkeypatch.setenv("LAUNCHER_TEST_B", "from-shell")
     monkeypatch.delenv("LAUNCHER_TEST_A", raising=False)

@@ -21,13 +21,13 @@ pytestmark = pytest.mark.django_db
 
 # Queries per page. For a signed-in request, loading the session and the user are 2 of them.
 MAX_QUERIES = {
-    "search": 4,            # origin airport, destination airport, flights with airports, datalist airports
-    "my_bookings": 6,       # session, user, upcoming + their tickets, past + their tickets
+    "search": 4,  # origin airport, destination airport, flights with airports, datalist airports
+    "my_bookings": 6,  # session, user, upcoming + their tickets, past + their tickets
     # session, user, booking with flight and airports, its tickets, and booking.user for the
     # "we sent the confirmation to" line (the same row as request.user: avoidable, but constant).
     "booking_detail": 5,
-    "staff_schedule": 4,    # session, user, count, one page of flights with airports
-    "staff_manifest": 4,    # session, user, flight with airports, tickets with bookings and users
+    "staff_schedule": 4,  # session, user, count, one page of flights with airports
+    "staff_manifest": 4,  # session, user, flight with airports, tickets with bookings and users
 }
 
 
@@ -53,7 +53,9 @@ def _flights_on_one_day(count: int, london, new_york) -> tuple[list[Flight], str
 def test_search_results_query_count_does_not_grow_with_results(client, airports, django_assert_max_num_queries, rows):
     flights, day = _flights_on_one_day(rows, *airports)
     with django_assert_max_num_queries(MAX_QUERIES["search"]):
-        response = client.get(reverse("flights:search"), {"origin": "LHR", "destination": "JFK", "date": day, "passengers": "2"})
+        response = client.get(
+            reverse("flights:search"), {"origin": "LHR", "destination": "JFK", "date": day, "passengers": "2"}
+        )
     assert response.status_code == 200
     assert response.context["flights"] == flights
     assert response.content.decode().count('class="card flight-card') == rows
@@ -70,7 +72,9 @@ def test_my_bookings_query_count_does_not_grow_with_bookings(client, airports, d
     # Half of them in the past, so both lists on the page have rows.
     for booking in bookings[: rows // 2]:
         departed = timezone.now() - timedelta(days=2)
-        Flight.objects.filter(pk=booking.flight_id).update(departs_at=departed, arrives_at=departed + timedelta(hours=8))
+        Flight.objects.filter(pk=booking.flight_id).update(
+            departs_at=departed, arrives_at=departed + timedelta(hours=8)
+        )
     client.force_login(user)
     with django_assert_max_num_queries(MAX_QUERIES["my_bookings"]):
         response = client.get(reverse("bookings:list"))
@@ -81,7 +85,9 @@ def test_my_bookings_query_count_does_not_grow_with_bookings(client, airports, d
 
 
 @pytest.mark.parametrize("passengers", [3, 9])
-def test_booking_detail_query_count_does_not_grow_with_passengers(client, airports, django_assert_max_num_queries, passengers):
+def test_booking_detail_query_count_does_not_grow_with_passengers(
+    client, airports, django_assert_max_num_queries, passengers
+):
     user = UserFactory()
     flight = FlightFactory(origin=airports[0], destination=airports[1])
     booking = make_booking(user=user, flight=flight, passengers=passengers)

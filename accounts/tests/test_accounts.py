@@ -15,10 +15,16 @@ pytestmark = pytest.mark.django_db
 
 def test_signup_creates_passenger_logs_in_and_queues_welcome(client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("accounts:signup"), {
-            "first_name": "Ada", "last_name": "Lovelace", "email": "Ada@Example.test",
-            "password1": "analytical-engine-1843", "password2": "analytical-engine-1843",
-        })
+        response = client.post(
+            reverse("accounts:signup"),
+            {
+                "first_name": "Ada",
+                "last_name": "Lovelace",
+                "email": "Ada@Example.test",
+                "password1": "analytical-engine-1843",
+                "password2": "analytical-engine-1843",
+            },
+        )
     assert response.status_code == 302
     user = User.objects.get(email="ada@example.test")
     assert not user.is_staff
@@ -56,7 +62,10 @@ def test_password_reset_mail_goes_through_outbox_and_link_works(client, django_c
     link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", mail.outbox[0].body).group(1)
     form_page = client.get(link, follow=True)
     assert form_page.status_code == 200
-    response = client.post(form_page.redirect_chain[-1][0], {"new_password1": "brand-new-secret-77", "new_password2": "brand-new-secret-77"})
+    response = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "brand-new-secret-77", "new_password2": "brand-new-secret-77"},
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("brand-new-secret-77")
@@ -71,8 +80,10 @@ def test_password_reset_for_unknown_address_reveals_nothing(client):
 def test_change_password(client):
     user = UserFactory()
     client.force_login(user)
-    response = client.post(reverse("accounts:password_change"), {
-        "old_password": PASSWORD, "new_password1": "another-long-secret-9", "new_password2": "another-long-secret-9"})
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": "another-long-secret-9", "new_password2": "another-long-secret-9"},
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("another-long-secret-9")

@@ -26,7 +26,9 @@ def broker_down():
     celery_app.close()
 
 
-def test_booking_succeeds_while_broker_is_down_and_mail_follows_with_the_sweep(broker_down, django_capture_on_commit_callbacks):
+def test_booking_succeeds_while_broker_is_down_and_mail_follows_with_the_sweep(
+    broker_down, django_capture_on_commit_callbacks
+):
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True):
         booking = make_booking(passengers=2)

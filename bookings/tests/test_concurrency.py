@@ -53,7 +53,11 @@ def overbooking_problems(flight_id: int) -> list[str]:
     doubled = [seat for seat, n in Counter(active.values_list("seat", flat=True)).items() if n > 1]
     if doubled:
         problems.append(f"seats sold twice: {doubled}")
-    booked = sum(Booking.objects.filter(flight_id=flight_id, status=Booking.Status.CONFIRMED).values_list("seat_count", flat=True))
+    booked = sum(
+        Booking.objects.filter(flight_id=flight_id, status=Booking.Status.CONFIRMED).values_list(
+            "seat_count", flat=True
+        )
+    )
     if booked != active.count():
         problems.append(f"confirmed bookings hold {booked} seats but {active.count()} tickets are active")
     return problems
@@ -63,8 +67,12 @@ def test_last_seat_with_eight_racers_goes_to_exactly_one():
     flight = FlightFactory(capacity=1)
     users = UserFactory.create_batch(8)
 
-    results = run_threads(8, lambda i: booking_create(
-        user=users[i], flight_id=flight.pk, passenger_names=[f"Racer {i}"], token=uuid.uuid4()))
+    results = run_threads(
+        8,
+        lambda i: booking_create(
+            user=users[i], flight_id=flight.pk, passenger_names=[f"Racer {i}"], token=uuid.uuid4()
+        ),
+    )
 
     winners = [r for r in results if isinstance(r, Booking)]
     losers = [r for r in results if isinstance(r, SoldOut)]
@@ -84,9 +92,14 @@ def test_two_hundred_attempts_from_sixteen_threads_never_oversell():
         outcomes = []
         for size in parties[i]:
             try:
-                outcomes.append(booking_create(
-                    user=users[i], flight_id=flight.pk, passenger_names=[f"T{i} P{n}" for n in range(size)],
-                    token=uuid.uuid4()))
+                outcomes.append(
+                    booking_create(
+                        user=users[i],
+                        flight_id=flight.pk,
+                        passenger_names=[f"T{i} P{n}" for n in range(size)],
+                        token=uuid.uuid4(),
+                    )
+                )
             except SoldOut as error:
                 outcomes.append(error)
         return outcomes
@@ -113,11 +126,17 @@ def _book_without_lock(*, user, flight_id: int, names: list[str]) -> None:
         if flight.seats_left < len(names):
             raise SoldOut()
         booking = Booking.objects.create(
-            reference=uuid.uuid4().hex[:6].upper(), user=user, flight=flight, seat_count=len(names),
-            total_price=flight.price * len(names))
+            reference=uuid.uuid4().hex[:6].upper(),
+            user=user,
+            flight=flight,
+            seat_count=len(names),
+            total_price=flight.price * len(names),
+        )
         for name in names:
             # Seat labels outside the layout, so only the missing lock (not the seat index) is tested.
-            Ticket.objects.create(booking=booking, flight=flight, passenger_name=name, seat=uuid.uuid4().hex[:4], price=flight.price)
+            Ticket.objects.create(
+                booking=booking, flight=flight, passenger_name=name, seat=uuid.uuid4().hex[:4], price=flight.price
+            )
         threading.Event().wait(0.05)  # widen the race window
         Flight.objects.filter(pk=flight_id).update(seats_booked=flight.seats_booked + len(names))
 
@@ -174,7 +193,12 @@ def test_same_form_submitted_twice_at_once_makes_one_booking():
     user = UserFactory()
     token = uuid.uuid4()
 
-    results = run_threads(4, lambda i: booking_create(user=user, flight_id=flight.pk, passenger_names=["Ada Lovelace", "Alan Turing"], token=token))
+    results = run_threads(
+        4,
+        lambda i: booking_create(
+            user=user, flight_id=flight.pk, passenger_names=["Ada Lovelace", "Alan Turing"], token=token
+        ),
+    )
 
     assert all(isinstance(r, Booking) for r in results), results
     assert len({r.pk for r in results}) == 1

@@ -35,7 +35,7 @@ def duration(value: timedelta) -> str:
 
 @register.filter
 def day_offset(flight) -> str:
-    """"+1" when the flight lands on a later local calendar day than it leaves."""
+    """ "+1" when the flight lands on a later local calendar day than it leaves."""
     days = (flight.arrives_local().date() - flight.departs_local().date()).days
     return f"+{days}" if days > 0 else ("−1" if days < 0 else "")
 
@@ -57,7 +57,7 @@ def times(amount, count):
 
 @register.filter
 def airport_short(name: str) -> str:
-    """"London Gatwick Airport" -> "London Gatwick"; the full name is kept where it matters."""
+    """ "London Gatwick Airport" -> "London Gatwick"; the full name is kept where it matters."""
     for suffix in (" International Airport", " Airport"):
         if name.endswith(suffix):
             return name[: -len(suffix)]

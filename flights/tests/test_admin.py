@@ -18,10 +18,15 @@ def admin_client(client):
 
 def _change_data(flight, **overrides):
     data = {
-        "number": flight.number, "origin": flight.origin_id, "destination": flight.destination_id,
-        "departs_at_0": flight.departs_at.strftime("%Y-%m-%d"), "departs_at_1": flight.departs_at.strftime("%H:%M:%S"),
-        "arrives_at_0": flight.arrives_at.strftime("%Y-%m-%d"), "arrives_at_1": flight.arrives_at.strftime("%H:%M:%S"),
-        "capacity": flight.capacity, "price": flight.price,
+        "number": flight.number,
+        "origin": flight.origin_id,
+        "destination": flight.destination_id,
+        "departs_at_0": flight.departs_at.strftime("%Y-%m-%d"),
+        "departs_at_1": flight.departs_at.strftime("%H:%M:%S"),
+        "arrives_at_0": flight.arrives_at.strftime("%Y-%m-%d"),
+        "arrives_at_1": flight.arrives_at.strftime("%H:%M:%S"),
+        "capacity": flight.capacity,
+        "price": flight.price,
     }
     return {**data, **overrides}
 
@@ -40,7 +45,9 @@ def test_admin_cannot_lower_capacity_below_seats_booked(admin_client):
     flight = FlightFactory(capacity=60)
     make_booking(flight=flight, passengers=3)
     flight.refresh_from_db()
-    response = admin_client.post(reverse("admin:flights_flight_change", args=[flight.pk]), _change_data(flight, capacity=2))
+    response = admin_client.post(
+        reverse("admin:flights_flight_change", args=[flight.pk]), _change_data(flight, capacity=2)
+    )
     assert response.status_code == 200
     assert "capacity cannot go below" in response.content.decode()
     flight.refresh_from_db()

@@ -26,7 +26,9 @@ def _search(origin, destination, day, **kwargs):
 
 @pytest.fixture
 def tokyo_sydney():
-    return AirportFactory(iata="HND", city="Tokyo", tz="Asia/Tokyo"), AirportFactory(iata="SYD", city="Sydney", tz="Australia/Sydney")
+    return AirportFactory(iata="HND", city="Tokyo", tz="Asia/Tokyo"), AirportFactory(
+        iata="SYD", city="Sydney", tz="Australia/Sydney"
+    )
 
 
 def test_local_day_range_is_half_open_and_follows_dst():
@@ -57,8 +59,12 @@ def test_a_late_local_departure_west_of_utc_stays_on_its_local_day():
 def test_search_on_a_dst_change_day_includes_the_whole_local_day():
     london = AirportFactory(iata="LHR", city="London", tz="Europe/London")
     paris = AirportFactory(iata="CDG", city="Paris", tz="Europe/Paris")
-    early = FlightFactory(origin=london, destination=paris, departs_at=datetime(2027, 10, 31, 0, 15, tzinfo=london.zone))
-    late = FlightFactory(origin=london, destination=paris, departs_at=datetime(2027, 10, 31, 23, 45, tzinfo=london.zone))
+    early = FlightFactory(
+        origin=london, destination=paris, departs_at=datetime(2027, 10, 31, 0, 15, tzinfo=london.zone)
+    )
+    late = FlightFactory(
+        origin=london, destination=paris, departs_at=datetime(2027, 10, 31, 23, 45, tzinfo=london.zone)
+    )
     FlightFactory(origin=london, destination=paris, departs_at=datetime(2027, 11, 1, 0, 5, tzinfo=london.zone))
     assert _search(london, paris, date(2027, 10, 31)) == [early, late]
 
@@ -119,15 +125,23 @@ def test_search_query_uses_the_route_index(django_db_blocker):
     others = AirportFactory.create_batch(10)
     start = timezone.now() + timedelta(days=1)
     rows = [
-        Flight(number=f"SK{i % 9000}", origin=others[i % 10], destination=others[(i + 1) % 10],
-               departs_at=start + timedelta(minutes=7 * i), arrives_at=start + timedelta(minutes=7 * i + 90), price=100)
+        Flight(
+            number=f"SK{i % 9000}",
+            origin=others[i % 10],
+            destination=others[(i + 1) % 10],
+            departs_at=start + timedelta(minutes=7 * i),
+            arrives_at=start + timedelta(minutes=7 * i + 90),
+            price=100,
+        )
         for i in range(20000)
     ]
     Flight.objects.bulk_create(rows, batch_size=5000)
     FlightFactory(origin=a, destination=b, departs_at=start + timedelta(days=2))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE flights_flight")
-    query = SearchQuery(origins=(a.pk,), destinations=(b.pk,), day=(start + timedelta(days=2)).astimezone(a.zone).date())
+    query = SearchQuery(
+        origins=(a.pk,), destinations=(b.pk,), day=(start + timedelta(days=2)).astimezone(a.zone).date()
+    )
     plan = flight_search(query=query, origin_zone=a.zone).explain()
     assert "flight_search_idx" in plan
     assert "Seq Scan on flights_flight" not in plan

@@ -23,12 +23,20 @@ def staff_client(client):
 def test_staff_adds_flight_with_local_times_stored_in_utc(staff_client):
     AirportFactory(iata="LHR", city="London", tz="Europe/London")
     AirportFactory(iata="JFK", city="New York", tz="America/New_York")
-    response = staff_client.post(reverse("flights:staff_create"), {
-        "number": "sk901", "origin": "lhr", "destination": "JFK",
-        "departure_date": "2027-07-01", "departure_time": "10:30",
-        "arrival_date": "2027-07-01", "arrival_time": "13:25",
-        "capacity": "60", "price": "499.00",
-    })
+    response = staff_client.post(
+        reverse("flights:staff_create"),
+        {
+            "number": "sk901",
+            "origin": "lhr",
+            "destination": "JFK",
+            "departure_date": "2027-07-01",
+            "departure_time": "10:30",
+            "arrival_date": "2027-07-01",
+            "arrival_time": "13:25",
+            "capacity": "60",
+            "price": "499.00",
+        },
+    )
     assert response.status_code == 302
     flight = Flight.objects.get(number="SK901")
     assert flight.departs_at == datetime(2027, 7, 1, 9, 30, tzinfo=ZoneInfo("UTC"))  # BST is UTC+1
@@ -56,7 +64,11 @@ def test_staff_edits_flight_price_and_capacity(staff_client):
 def test_staff_schedule_filters_by_number_and_local_date(staff_client):
     tokyo = AirportFactory(iata="HND", city="Tokyo", tz="Asia/Tokyo")
     day = (timezone.now() + timedelta(days=5)).astimezone(tokyo.zone).date()
-    wanted = FlightFactory(number="SK77", origin=tokyo, departs_at=datetime.combine(day, datetime.min.time(), tzinfo=tokyo.zone) + timedelta(minutes=30))
+    wanted = FlightFactory(
+        number="SK77",
+        origin=tokyo,
+        departs_at=datetime.combine(day, datetime.min.time(), tzinfo=tokyo.zone) + timedelta(minutes=30),
+    )
     FlightFactory(number="SK77", origin=tokyo, departs_at=wanted.departs_at + timedelta(days=1))
     FlightFactory(number="SK78", origin=tokyo, departs_at=wanted.departs_at)
     response = staff_client.get(reverse("flights:staff_list"), {"number": "sk77", "date": day.isoformat()})
@@ -94,6 +106,9 @@ def test_manifest_lists_passengers_seats_reference_and_booker(staff_client):
 
 def test_manifest_lookup_by_number_and_date_redirects_to_the_flight(staff_client):
     flight = FlightFactory(number="SK555")
-    response = staff_client.get(reverse("bookings:staff_manifest_lookup"), {"number": "sk555", "date": flight.departs_local().date().isoformat()})
+    response = staff_client.get(
+        reverse("bookings:staff_manifest_lookup"),
+        {"number": "sk555", "date": flight.departs_local().date().isoformat()},
+    )
     assert response.status_code == 302
     assert response.url == reverse("bookings:staff_manifest", args=[flight.pk])

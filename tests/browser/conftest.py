@@ -35,15 +35,15 @@ def _chromium_executable() -> str | None:
 def browser():
     executable = _chromium_executable()
     if executable is None:
-        message = "Chromium is not installed (looked for `chromium` on PATH and /usr/bin/chromium); apt-get install chromium"
+        message = (
+            "Chromium is not installed (looked for `chromium` on PATH and /usr/bin/chromium); apt-get install chromium"
+        )
         # CI must run the journeys: a missing browser there is a broken build, not a skip.
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

@@ -101,9 +101,7 @@ def london_new_york_day(airports):
     return day, flights
 
 
-def test_passenger_signs_up_books_two_seats_and_cancels(
-    page, screenshot, london_new_york_day
-):
+def test_passenger_signs_up_books_two_seats_and_cancels(page, screenshot, london_new_york_day):
     day, flights = london_new_york_day
     chosen = flights["SK117"]
 
@@ -120,9 +118,7 @@ def test_passenger_signs_up_books_two_seats_and_cancels(
     page.get_by_label(re.compile(r"^\s*Password\*?\s*$")).fill("analytical-engine-1843")
     page.get_by_label("Confirm password").fill("analytical-engine-1843")
     page.get_by_role("button", name="Create account").click()
-    expect(
-        page.get_by_text("Welcome aboard, Ada! Your account is ready.")
-    ).to_be_visible()
+    expect(page.get_by_text("Welcome aboard, Ada! Your account is ready.")).to_be_visible()
 
     search = page.get_by_role("form", name="Search flights")
     search.get_by_label("From", exact=True).fill("London")
@@ -130,11 +126,7 @@ def test_passenger_signs_up_books_two_seats_and_cancels(
     search.get_by_label("Date", exact=True).fill(day.isoformat())
     search.get_by_label("Passengers", exact=True).fill("2")
     search.get_by_role("button", name="Search").click()
-    expect(
-        page.get_by_role(
-            "heading", name=re.compile(r"^3 flights from London to New York")
-        )
-    ).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"^3 flights from London to New York"))).to_be_visible()
     expect(page.get_by_role("article")).to_have_count(3)
     screenshot(page, "search-results")
 
@@ -161,9 +153,7 @@ def test_passenger_signs_up_books_two_seats_and_cancels(
         2,
     )
 
-    page.get_by_role("navigation").get_by_role(
-        "link", name="My bookings", exact=True
-    ).first.click()
+    page.get_by_role("navigation").get_by_role("link", name="My bookings", exact=True).first.click()
     expect(page.get_by_role("heading", name="My bookings")).to_be_visible()
     expect(page.get_by_text(reference, exact=True)).to_be_visible()
     screenshot(page, "my-bookings")
@@ -184,19 +174,13 @@ def test_search_results_fit_a_phone_screen(new_page, screenshot, london_new_york
     day, _ = london_new_york_day
     phone = new_page(PHONE, is_mobile=True, has_touch=True)
 
-    phone.goto(
-        f"/?origin=London&destination=New+York&date={day.isoformat()}&passengers=2"
-    )
-    expect(phone.get_by_role("link", name=re.compile(r"^Select flight"))).to_have_count(
-        3
-    )
+    phone.goto(f"/?origin=London&destination=New+York&date={day.isoformat()}&passengers=2")
+    expect(phone.get_by_role("link", name=re.compile(r"^Select flight"))).to_have_count(3)
     screenshot(phone, "search-results-mobile")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
-def test_search_without_flights_says_what_to_try_instead(
-    page, screenshot, london_new_york_day
-):
+def test_search_without_flights_says_what_to_try_instead(page, screenshot, london_new_york_day):
     day, _ = london_new_york_day
 
     page.goto("/")
@@ -205,19 +189,13 @@ def test_search_without_flights_says_what_to_try_instead(
     search.get_by_label("To", exact=True).fill("Paris")
     search.get_by_label("Date", exact=True).fill(day.isoformat())
     search.get_by_role("button", name="Search").click()
-    expect(
-        page.get_by_role("heading", name="No flights match your search")
-    ).to_be_visible()
+    expect(page.get_by_role("heading", name="No flights match your search")).to_be_visible()
     expect(page.get_by_text("Try another date")).to_be_visible()
     screenshot(page, "search-no-results")
 
 
-def test_staff_adds_a_flight_finds_it_in_search_and_opens_its_manifest(
-    page, screenshot, airports
-):
-    staff = StaffFactory(
-        first_name="Grace", last_name="Hopper", email="grace@skyway.test"
-    )
+def test_staff_adds_a_flight_finds_it_in_search_and_opens_its_manifest(page, screenshot, airports):
+    staff = StaffFactory(first_name="Grace", last_name="Hopper", email="grace@skyway.test")
     FlightFactory(
         number="SK118",
         origin=airports["JFK"],

@@ -27,9 +27,21 @@ DAYS = 60
 
 # Pairs flown both ways: 15 pairs -> 30 routes. Local departure times per direction.
 ROUTE_PAIRS = [
-    ("LHR", "JFK"), ("LHR", "CDG"), ("LGW", "BCN"), ("CDG", "FCO"), ("FRA", "MAD"),
-    ("AMS", "LIS"), ("DXB", "SIN"), ("SIN", "SYD"), ("JFK", "LAX"), ("ORD", "ATL"),
-    ("SFO", "JFK"), ("YYZ", "LHR"), ("EWR", "LHR"), ("MUC", "IST"), ("HND", "SIN"),
+    ("LHR", "JFK"),
+    ("LHR", "CDG"),
+    ("LGW", "BCN"),
+    ("CDG", "FCO"),
+    ("FRA", "MAD"),
+    ("AMS", "LIS"),
+    ("DXB", "SIN"),
+    ("SIN", "SYD"),
+    ("JFK", "LAX"),
+    ("ORD", "ATL"),
+    ("SFO", "JFK"),
+    ("YYZ", "LHR"),
+    ("EWR", "LHR"),
+    ("MUC", "IST"),
+    ("HND", "SIN"),
 ]
 DEPARTURE_SLOTS = [time(7, 15), time(12, 40), time(18, 55)]
 
@@ -81,10 +93,16 @@ class Command(BaseCommand):
                         departs = datetime.combine(today + timedelta(days=offset), slot, tzinfo=origin.zone)
                         # Busier days cost more: Fridays and Sundays +15%.
                         price = fare * Decimal("1.15") if departs.weekday() in (4, 6) else fare
-                        rows.append(Flight(
-                            number=number, origin=origin, destination=destination, departs_at=departs,
-                            arrives_at=departs + block, price=price.quantize(Decimal("1")) - Decimal("0.01"),
-                        ))
+                        rows.append(
+                            Flight(
+                                number=number,
+                                origin=origin,
+                                destination=destination,
+                                departs_at=departs,
+                                arrives_at=departs + block,
+                                price=price.quantize(Decimal("1")) - Decimal("0.01"),
+                            )
+                        )
         before = Flight.objects.count()
         Flight.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
         return Flight.objects.count() - before
@@ -111,5 +129,3 @@ class Command(BaseCommand):
             flight = Flight.objects.filter(number=number, departs_at__gte=soon).order_by("departs_at").first()
             if flight:
                 booking_create(user=passenger, flight_id=flight.pk, passenger_names=names, token=uuid.uuid4())
-
-
