@@ -13,6 +13,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
+    "--lang=en-GB",
     "--disable-gpu",
     "--disable-quic",
     "--no-first-run",
