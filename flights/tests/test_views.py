@@ -112,3 +112,11 @@ def test_manifest_lookup_by_number_and_date_redirects_to_the_flight(staff_client
     )
     assert response.status_code == 302
     assert response.url == reverse("bookings:staff_manifest", args=[flight.pk])
+
+
+def test_search_form_offers_every_time_window_and_keeps_the_choice(client):
+    response = client.get(reverse("flights:search"), {"window": "evening"})
+    page = response.content.decode()
+    for value in ("any", "morning", "afternoon", "evening", "night"):
+        assert f'<option value="{value}"' in page
+    assert '<option value="evening" selected>' in page
