@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 
 from . import services
 from .exceptions import FlightError
+from .forms import flight_fields
 from .models import Airport, Flight
 
 
@@ -54,18 +55,8 @@ class FlightAdmin(admin.ModelAdmin):
         if not change:
             return super().save_model(request, obj, form, change)
         # Through the service: it locks the row, so a booking made meanwhile keeps its seats.
-        data = form.cleaned_data
         try:
-            services.flight_update(
-                flight_id=obj.pk,
-                number=data["number"],
-                origin=data["origin"],
-                destination=data["destination"],
-                departs_at=data["departs_at"],
-                arrives_at=data["arrives_at"],
-                price=data["price"],
-                capacity=data["capacity"],
-            )
+            services.flight_update(flight_id=obj.pk, **flight_fields(form.cleaned_data))
         except FlightError as error:
             messages.error(request, str(error))
         return None

@@ -14,6 +14,14 @@ SCHEDULE_HORIZON_DAYS = 365
 MIN_STAFF_YEAR, MAX_STAFF_YEAR = 2000, 2100
 
 
+FLIGHT_FIELDS = ("number", "origin", "destination", "departs_at", "arrives_at", "price", "capacity")
+
+
+def flight_fields(cleaned_data: dict) -> dict:
+    """The keyword arguments flight_create / flight_update take, from a validated form."""
+    return {name: cleaned_data[name] for name in FLIGHT_FIELDS}
+
+
 def _resolve_airports(text: str, label: str) -> list[Airport]:
     airports = airports_matching(text)
     if not airports:

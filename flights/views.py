@@ -9,7 +9,7 @@ from accounts.decorators import staff_required
 
 from . import services
 from .exceptions import FlightError
-from .forms import SearchForm, StaffFlightFilterForm, StaffFlightForm
+from .forms import SearchForm, StaffFlightFilterForm, StaffFlightForm, flight_fields
 from .models import Airport, Flight
 from .selectors import flight_search, flights_for_staff
 
@@ -58,16 +58,7 @@ def staff_flight_list(request):
 def staff_flight_create(request):
     form = StaffFlightForm(request.POST or None, initial={"capacity": settings.DEFAULT_FLIGHT_CAPACITY})
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        flight = services.flight_create(
-            number=data["number"],
-            origin=data["origin"],
-            destination=data["destination"],
-            departs_at=data["departs_at"],
-            arrives_at=data["arrives_at"],
-            price=data["price"],
-            capacity=data["capacity"],
-        )
+        flight = services.flight_create(**flight_fields(form.cleaned_data))
         messages.success(request, f"Flight {flight.number} added to the schedule.")
         return redirect("flights:staff_list")
     return render(request, "flights/flight_staff_form.html", {"form": form, "title": "Add a flight"})
@@ -79,22 +70,12 @@ def staff_flight_edit(request, flight_id: int):
     flight = get_object_or_404(Flight.objects.select_related("origin", "destination"), pk=flight_id)
     form = StaffFlightForm(request.POST or None, initial=StaffFlightForm.initial_for(flight), flight_id=flight.pk)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            services.flight_update(
-                flight_id=flight.pk,
-                number=data["number"],
-                origin=data["origin"],
-                destination=data["destination"],
-                departs_at=data["departs_at"],
-                arrives_at=data["arrives_at"],
-                price=data["price"],
-                capacity=data["capacity"],
-            )
+            services.flight_update(flight_id=flight.pk, **flight_fields(form.cleaned_data))
         except FlightError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Flight {data['number']} saved.")
+            messages.success(request, f"Flight {form.cleaned_data['number']} saved.")
             return redirect("flights:staff_list")
     return render(
         request,
