@@ -1,5 +1,7 @@
 """Shared test set-up: real PostgreSQL and Redis (URLs from the environment), eager Celery."""
 
+import uuid
+
 import pytest
 
 from booking_site.celery import app as celery_app
@@ -17,7 +19,8 @@ def _celery_runs_inline():
 def _test_settings(settings):
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
     settings.SITE_URL = "http://testserver"
-    settings.CACHES["default"]["KEY_PREFIX"] = "skyway-test"
+    # Real Redis, a fresh key space per test: no test sees another's cached pages.
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"skyway-test-{uuid.uuid4().hex[:12]}"}}
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -31,6 +31,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_NAME = env("SITE_NAME", default="Skyway")
 SITE_URL = env("SITE_URL", default="http://localhost:8000").rstrip("/")
 CURRENCY = env("CURRENCY", default="EUR")
+# How long a search result page is cached; a flight change invalidates its route-day at once.
+SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=120)
 MAX_PASSENGERS_PER_BOOKING = env.int("MAX_PASSENGERS_PER_BOOKING", default=9)
 DEFAULT_FLIGHT_CAPACITY = 60
 # How long a booking waits for a busy flight's row lock before "busy, try again".

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import User
 from flights.locking import is_lock_timeout, set_lock_timeout
 from flights.models import Flight
+from flights.search_cache import search_cache_invalidate
 from notifications.services import outbox_enqueue
 
 from .exceptions import BookingClosed, CancellationClosed, FlightBusy, SeatTaken, SoldOut
@@ -199,6 +200,7 @@ def flight_remove(*, flight_id: int) -> str:
     with transaction.atomic():
         set_lock_timeout()
         flight = _lock_flight(flight_id)
+        search_cache_invalidate(flight)
         if not Booking.objects.filter(flight=flight).exists():
             flight.delete()
             return "deleted"

@@ -8,6 +8,7 @@ from django.db import OperationalError, transaction
 from .exceptions import CapacityBelowBooked, FlightNotEditable
 from .locking import is_lock_timeout, set_lock_timeout
 from .models import Airport, Flight
+from .search_cache import search_cache_invalidate
 
 
 def flight_create(
@@ -31,7 +32,9 @@ def flight_create(
     )
     if capacity:
         flight.capacity = capacity
-    flight.save()
+    with transaction.atomic():
+        flight.save()
+        search_cache_invalidate(flight)
     return flight
 
 
@@ -60,6 +63,7 @@ def flight_update(
             raise
         if flight.is_cancelled:
             raise FlightNotEditable("This flight is cancelled and can no longer be edited.")
+        search_cache_invalidate(flight)  # the route-day it leaves, if the edit moves it
         if capacity < flight.seats_booked:
             raise CapacityBelowBooked(f"{flight.seats_booked} seats are already booked; capacity cannot go below that.")
         flight.number = number.upper()
@@ -70,4 +74,5 @@ def flight_update(
         flight.price = price
         flight.capacity = capacity
         flight.save()
+        search_cache_invalidate(flight)
     return flight

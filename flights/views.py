@@ -11,7 +11,8 @@ from . import services
 from .exceptions import FlightError
 from .forms import SearchForm, StaffFlightFilterForm, StaffFlightForm, flight_fields
 from .models import Airport, Flight
-from .selectors import flight_search, flights_for_staff
+from .search_cache import cached_flight_search
+from .selectors import flights_for_staff
 
 SEARCH_RESULTS_LIMIT = 100
 
@@ -22,7 +23,9 @@ def search(request):
     flights = None
     if form.is_bound and form.is_valid():
         query = form.search_query()
-        flights = list(flight_search(query=query, origin_zone=form.origin_airports[0].zone)[:SEARCH_RESULTS_LIMIT])
+        flights = cached_flight_search(
+            query=query, origin_zone=form.origin_airports[0].zone, limit=SEARCH_RESULTS_LIMIT
+        )
     airports = Airport.objects.filter(departures__isnull=False).distinct().order_by("city")
     return render(
         request,

@@ -1,0 +1,125 @@
+"""Search result caching on real Redis: versioned keys, immediate invalidation, Redis down."""
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings.services import flight_remove
+from bookings.tests.factories import make_booking
+from flights.models import Flight
+from flights.services import flight_create, flight_update
+from flights.tests.factories import AirportFactory, FlightFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)  # invalidation runs on commit
+
+
+@pytest.fixture
+def route():
+    london = AirportFactory(iata="LHR", city="London", tz="Europe/London")
+    paris = AirportFactory(iata="CDG", city="Paris", tz="Europe/Paris")
+    day = (timezone.now() + timedelta(days=10)).astimezone(london.zone).date()
+    return london, paris, day
+
+
+def _search(client, london, paris, day):
+    response = client.get(
+        reverse("flights:search"), {"origin": "LHR", "destination": "CDG", "date": day.isoformat(), "passengers": 1}
+    )
+    assert response.status_code == 200
+    return response
+
+
+def _flight_queries(captured) -> int:
+    return sum('FROM "flights_flight"' in q["sql"] and "flights_airport" in q["sql"] for q in captured.captured_queries)
+
+
+def _at(day, hour, zone):
+    return datetime.combine(day, time(hour), tzinfo=zone)
+
+
+def test_a_repeated_search_is_served_from_the_cache(client, route):
+    london, paris, day = route
+    FlightFactory(origin=london, destination=paris, departs_at=_at(day, 9, london.zone))
+    _search(client, london, paris, day)
+    with CaptureQueriesContext(connection) as captured:
+        response = _search(client, london, paris, day)
+    assert len(response.context["flights"]) == 1
+    assert _flight_queries(captured) == 0
+
+
+def test_cached_search_shows_a_price_edit_immediately(client, route):
+    london, paris, day = route
+    flight = FlightFactory(
+        origin=london, destination=paris, departs_at=_at(day, 9, london.zone), price=Decimal("100.00")
+    )
+    assert "€100.00" in _search(client, london, paris, day).content.decode()
+    flight_update(
+        flight_id=flight.pk,
+        number=flight.number,
+        origin=london,
+        destination=paris,
+        departs_at=flight.departs_at,
+        arrives_at=flight.arrives_at,
+        price=Decimal("175.00"),
+        capacity=flight.capacity,
+    )
+    page = _search(client, london, paris, day).content.decode()
+    assert "€175.00" in page and "€100.00" not in page
+
+
+def test_cached_search_shows_an_added_flight_and_drops_a_moved_one(client, route):
+    london, paris, day = route
+    moved = FlightFactory(number="SK11", origin=london, destination=paris, departs_at=_at(day, 9, london.zone))
+    assert len(_search(client, london, paris, day).context["flights"]) == 1
+    flight_create(
+        number="SK12",
+        origin=london,
+        destination=paris,
+        departs_at=_at(day, 15, london.zone),
+        arrives_at=_at(day, 17, paris.zone),
+        price=Decimal("99.00"),
+    )
+    flight_update(
+        flight_id=moved.pk,
+        number="SK11",
+        origin=london,
+        destination=paris,
+        departs_at=moved.departs_at + timedelta(days=1),
+        arrives_at=moved.arrives_at + timedelta(days=1),
+        price=moved.price,
+        capacity=moved.capacity,
+    )
+    assert [f.number for f in _search(client, london, paris, day).context["flights"]] == ["SK12"]
+
+
+def test_cached_search_drops_a_cancelled_flight_immediately(client, route):
+    london, paris, day = route
+    flight = FlightFactory(origin=london, destination=paris, departs_at=_at(day, 9, london.zone))
+    make_booking(flight=flight)
+    assert len(_search(client, london, paris, day).context["flights"]) == 1
+    flight_remove(flight_id=flight.pk)
+    assert _search(client, london, paris, day).context["flights"] == []
+
+
+def test_search_and_schedule_changes_work_with_redis_down(client, route, settings):
+    london, paris, day = route
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:9/0"}}
+    flight = FlightFactory(origin=london, destination=paris, departs_at=_at(day, 9, london.zone))
+    assert len(_search(client, london, paris, day).context["flights"]) == 1
+    flight_update(
+        flight_id=flight.pk,
+        number=flight.number,
+        origin=london,
+        destination=paris,
+        departs_at=flight.departs_at,
+        arrives_at=flight.arrives_at,
+        price=Decimal("80.00"),
+        capacity=flight.capacity,
+    )
+    assert "€80.00" in _search(client, london, paris, day).content.decode()
+    assert Flight.objects.get(pk=flight.pk).price == Decimal("80.00")
