@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .models import FLIGHT_NUMBER_RE, Airport, Flight
-from .selectors import TIME_WINDOWS, SearchQuery, airports_matching
+from .selectors import SORTS, TIME_WINDOWS, SearchQuery, airports_matching
 
 SCHEDULE_HORIZON_DAYS = 365
 MIN_STAFF_YEAR, MAX_STAFF_YEAR = 2000, 2100
@@ -57,6 +57,11 @@ class SearchForm(forms.Form):
     passengers = forms.IntegerField(
         label="Passengers", min_value=1, max_value=settings.MAX_PASSENGERS_PER_BOOKING, initial=1
     )
+    # Result options, not search criteria: a tampered sort falls back to the default.
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+    max_price = forms.DecimalField(
+        label=f"Maximum price ({settings.CURRENCY})", required=False, min_value=0, max_digits=10, decimal_places=2
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -89,6 +94,8 @@ class SearchForm(forms.Form):
                 self.add_error("date", f"We only sell flights up to {SCHEDULE_HORIZON_DAYS} days ahead.")
         if data.get("window") not in TIME_WINDOWS:
             data["window"] = "any"
+        if data.get("sort") not in SORTS:
+            data["sort"] = "departure"
         return data
 
     def search_query(self) -> SearchQuery:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import DateField, F, Func, QuerySet
+from django.db.models import DateField, F, Func, Min, QuerySet
 from django.utils import timezone
 
 from .models import Airport, Flight
@@ -131,3 +131,42 @@ def flights_for_staff(
 def flights_by_number_on_local_day(*, number: str, day: date) -> list[Flight]:
     """Flights with `number` departing on `day` in their departure airport's local calendar."""
     return list(flights_for_staff(number=number, day=day))
+
+
+SORTS = {
+    "departure": ("Earliest", lambda f: (f.departs_at, f.price)),
+    "price": ("Cheapest", lambda f: (f.price, f.departs_at)),
+    "duration": ("Fastest", lambda f: (f.arrives_at - f.departs_at, f.departs_at)),
+}
+
+
+def departs_in_window(flight: Flight, window: str) -> bool:
+    """Whether the flight leaves within the time window, in its departure airport's local time."""
+    _, start, end = TIME_WINDOWS.get(window, TIME_WINDOWS["any"])
+    local = flight.departs_local().time()
+    return start <= local and (end is None or local < end)
+
+
+def lowest_prices_by_day(
+    *, query: SearchQuery, origin_zone: ZoneInfo, days_around: int = 3, now: datetime | None = None
+) -> dict[date, object]:
+    """The cheapest bookable fare on each local day from `days_around` before to after the
+    query's day (days with none are absent). One index-backed query over the whole range."""
+    first, last = query.day - timedelta(days=days_around), query.day + timedelta(days=days_around)
+    range_from, _ = local_day_range(first, origin_zone)
+    _, range_to = local_day_range(last, origin_zone)
+    rows = (
+        Flight.objects.filter(
+            status=Flight.Status.SCHEDULED,
+            origin_id__in=query.origins,
+            destination_id__in=query.destinations,
+            departs_at__gte=max(range_from, now or timezone.now()),
+            departs_at__lt=range_to,
+            capacity__gte=F("seats_booked") + query.passengers,
+        )
+        .annotate(local_day=LocalDate(F("origin__tz"), F("departs_at")))
+        .values("local_day")
+        .annotate(lowest=Min("price"))
+        .order_by()
+    )
+    return {row["local_day"]: row["lowest"] for row in rows}

@@ -1,7 +1,11 @@
+from dataclasses import replace
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -12,32 +16,62 @@ from .exceptions import FlightError
 from .forms import SearchForm, StaffFlightFilterForm, StaffFlightForm, flight_fields
 from .models import Airport, Flight
 from .search_cache import cached_flight_search
-from .selectors import flights_for_staff
+from .selectors import SORTS, departs_in_window, flights_for_staff, lowest_prices_by_day
 
 SEARCH_RESULTS_LIMIT = 100
 
 
+def _search_url(request, **changes) -> str:
+    """The current search with some parameters changed (None removes one)."""
+    params = request.GET.copy()
+    for name, value in changes.items():
+        params.pop(name, None)
+        if value is not None:
+            params[name] = value
+    return f"{reverse('flights:search')}?{params.urlencode()}"
+
+
 def search(request):
-    """The home page: the search form, and the results when it is filled in."""
+    """The home page: the search form, and the results when it is filled in.
+
+    The whole day's bookable flights come from the cache; the time window, maximum price and
+    sort are applied to that list, so one cached page serves every filter and order.
+    """
     form = SearchForm(request.GET or None, initial={"date": timezone.localdate(), "passengers": 1})
-    flights = None
+    context = {"form": form, "flights": None, "max_passengers": settings.MAX_PASSENGERS_PER_BOOKING, "passengers": 1}
     if form.is_bound and form.is_valid():
+        data = form.cleaned_data
         query = form.search_query()
-        flights = cached_flight_search(
-            query=query, origin_zone=form.origin_airports[0].zone, limit=SEARCH_RESULTS_LIMIT
+        zone = form.origin_airports[0].zone
+        whole_day = cached_flight_search(
+            query=replace(query, window="any"), origin_zone=zone, limit=SEARCH_RESULTS_LIMIT
         )
-    airports = Airport.objects.filter(departures__isnull=False).distinct().order_by("city")
-    return render(
-        request,
-        "flights/flight_search.html",
-        {
-            "form": form,
-            "flights": flights,
-            "airports": airports,
-            "passengers": form.cleaned_data.get("passengers", 1) if form.is_bound and form.is_valid() else 1,
-            "max_passengers": settings.MAX_PASSENGERS_PER_BOOKING,
-        },
-    )
+        flights = [
+            flight
+            for flight in whole_day
+            if departs_in_window(flight, query.window)
+            and (data["max_price"] is None or flight.price <= data["max_price"])
+        ]
+        flights.sort(key=SORTS[data["sort"]][1])
+        lowest = lowest_prices_by_day(query=query, origin_zone=zone)
+        local_today = timezone.now().astimezone(zone).date()
+        context.update(
+            flights=flights,
+            hidden_count=len(whole_day) - len(flights),
+            passengers=query.passengers,
+            sort_links=[
+                (label, _search_url(request, sort=key), key == data["sort"]) for key, (label, _) in SORTS.items()
+            ],
+            flexible_days=[
+                (day, lowest.get(day), _search_url(request, date=day.isoformat()), day == query.day)
+                for day in (query.day + timedelta(days=offset) for offset in range(-3, 4))
+                if day >= local_today
+            ],
+            reset_url=_search_url(request, window=None, max_price=None),
+            filtered=query.window != "any" or data["max_price"] is not None,
+        )
+    context["airports"] = Airport.objects.filter(departures__isnull=False).distinct().order_by("city")
+    return render(request, "flights/flight_search.html", context)
 
 
 @staff_required

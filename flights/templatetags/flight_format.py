@@ -62,3 +62,13 @@ def airport_short(name: str) -> str:
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return name
+
+
+@register.filter
+def split(text: str) -> list[str]:
+    return text.split()
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key)
