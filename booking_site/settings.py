@@ -33,6 +33,7 @@ SITE_URL = env("SITE_URL", default="http://localhost:8000").rstrip("/")
 CURRENCY = env("CURRENCY", default="EUR")
 # How long a search result page is cached; a flight change invalidates its route-day at once.
 SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=120)
+SUGGEST_CACHE_SECONDS = env.int("SUGGEST_CACHE_SECONDS", default=3600)
 MAX_PASSENGERS_PER_BOOKING = env.int("MAX_PASSENGERS_PER_BOOKING", default=9)
 DEFAULT_FLIGHT_CAPACITY = 60
 # How long a booking waits for a busy flight's row lock before "busy, try again".

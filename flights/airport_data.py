@@ -3,9 +3,9 @@
 import airportsdata
 from django.db import transaction
 
-from .models import Airport
+from .models import Airport, fold
 
-FIELDS = ["icao", "name", "city", "country", "tz", "latitude", "longitude"]
+FIELDS = ["icao", "name", "city", "country", "tz", "latitude", "longitude", "city_folded", "name_folded"]
 
 
 def airports_load() -> int:
@@ -24,6 +24,8 @@ def airports_load() -> int:
             tz=entry["tz"],
             latitude=entry["lat"],
             longitude=entry["lon"],
+            city_folded=fold(entry["city"] or "")[:200],
+            name_folded=fold(entry["name"])[:200],
         )
         for code, entry in data.items()
         if entry["tz"] and len(code) == 3

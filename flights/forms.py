@@ -35,16 +35,12 @@ class SearchForm(forms.Form):
     origin = forms.CharField(
         label="From",
         max_length=100,
-        widget=forms.TextInput(
-            attrs={"placeholder": "City or airport code", "autocomplete": "off", "list": "airport-list"}
-        ),
+        widget=forms.TextInput(attrs={"placeholder": "City or airport code", "autocomplete": "off"}),
     )
     destination = forms.CharField(
         label="To",
         max_length=100,
-        widget=forms.TextInput(
-            attrs={"placeholder": "City or airport code", "autocomplete": "off", "list": "airport-list"}
-        ),
+        widget=forms.TextInput(attrs={"placeholder": "City or airport code", "autocomplete": "off"}),
     )
     date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     # A CharField, so a tampered value falls back to "any time" instead of failing silently.

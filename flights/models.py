@@ -1,3 +1,5 @@
+import re
+import unicodedata
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -12,6 +14,13 @@ from .seating import seat_labels
 FLIGHT_NUMBER_RE = r"^([A-Z]{2}|[A-Z][0-9]|[0-9][A-Z])[0-9]{1,4}[A-Z]?$"
 
 
+def fold(text: str) -> str:
+    """Lower case, no accents, punctuation as spaces: "Tarbes-Lourdes-Pyrénées" -> "tarbes lourdes pyrenees"."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.split(r"[\W_]+", plain)).strip()
+
+
 class Airport(models.Model):
     iata = models.CharField("IATA code", max_length=3, unique=True)
     icao = models.CharField("ICAO code", max_length=4, blank=True)
@@ -21,12 +30,23 @@ class Airport(models.Model):
     tz = models.CharField("time zone", max_length=64)
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
+    # Folded copies (no accents, lower case) for autosuggest; kept in step by save() and the loader.
+    city_folded = models.CharField(max_length=200, blank=True, editable=False)
+    name_folded = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["iata"]
+        indexes = [
+            models.Index(fields=["city_folded"], name="airport_city_folded_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["name_folded"], name="airport_name_folded_idx", opclasses=["varchar_pattern_ops"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.city or self.name} ({self.iata})"
+
+    def save(self, *args, **kwargs):
+        self.city_folded, self.name_folded = fold(self.city), fold(self.name)
+        super().save(*args, **kwargs)
 
     @property
     def zone(self) -> ZoneInfo:

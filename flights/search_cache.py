@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from .models import Flight
-from .selectors import SearchQuery, flight_search
+from .models import Flight, fold
+from .selectors import SearchQuery, airport_suggestions, flight_search
 
 logger = logging.getLogger(__name__)
 
@@ -62,19 +62,31 @@ def cached_flight_search(*, query: SearchQuery, origin_zone: ZoneInfo, limit: in
     if versions is None:
         return list(flight_search(query=query, origin_zone=origin_zone)[:limit])
     key = _result_key(query, versions, limit)
+    return cache_get_or_compute(
+        key, lambda: list(flight_search(query=query, origin_zone=origin_zone)[:limit]), settings.SEARCH_CACHE_SECONDS
+    )
+
+
+def cache_get_or_compute(key: str, compute, timeout: int):
+    """cache.get_or_set that answers from `compute()` when Redis is down instead of failing."""
     try:
-        flights = cache.get(key)
+        value = cache.get(key)
     except Exception:
-        logger.warning("Search cache read failed", exc_info=True)
-        flights = None
-    if flights is not None:
-        return flights
-    flights = list(flight_search(query=query, origin_zone=origin_zone)[:limit])
-    try:
-        cache.set(key, flights, settings.SEARCH_CACHE_SECONDS)
-    except Exception:
-        logger.warning("Search cache write failed", exc_info=True)
-    return flights
+        logger.warning("Cache read failed for %s", key, exc_info=True)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            cache.set(key, value, timeout)
+        except Exception:
+            logger.warning("Cache write failed for %s", key, exc_info=True)
+    return value
+
+
+def cached_airport_suggestions(text: str) -> list[dict]:
+    """Autosuggest answers, cached by what was typed (airports change only when reloaded)."""
+    key = "suggest:" + hashlib.sha256(fold(text).encode()).hexdigest()
+    return cache_get_or_compute(key, lambda: airport_suggestions(text), settings.SUGGEST_CACHE_SECONDS)
 
 
 def _bump(origin_id: int, destination_id: int, day) -> None:

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import DateField, F, Func, Min, QuerySet
+from django.db.models import Case, Count, DateField, F, Func, IntegerField, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from .models import Airport, Flight
+from .models import Airport, Flight, fold
 
 # Departure time windows, in the departure airport's local time: (start, end) half-open.
 TIME_WINDOWS: dict[str, tuple[str, time, time | None]] = {
@@ -170,3 +170,61 @@ def lowest_prices_by_day(
         .order_by()
     )
     return {row["local_day"]: row["lowest"] for row in rows}
+
+
+SUGGESTION_LIMIT = 8
+
+
+def airport_suggestions(text: str, *, limit: int = SUGGESTION_LIMIT) -> list[dict]:
+    """What to offer as someone types into From/To, ignoring case and accents.
+
+    Exact IATA code first, then airports whose city starts with the text, then those whose
+    name does; within each, airports with more scheduled flights first. A city with several
+    airports among the matches is offered as a whole too ("London — all airports").
+    """
+    query = fold(text)
+    if len(query) < 2:
+        return []
+    code = query.upper() if len(query) == 3 else ""
+    airports = list(
+        Airport.objects.filter(
+            Q(iata=code)
+            | Q(city_folded__startswith=query)
+            | Q(name_folded__startswith=query)
+            | Q(name_folded__contains=f" {query}")
+        )
+        .annotate(
+            rank=Case(
+                When(iata=code, then=Value(0)),
+                When(city_folded__startswith=query, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            ),
+            flights=Count("departures", filter=Q(departures__status=Flight.Status.SCHEDULED)),
+        )
+        .order_by("rank", "-flights", "city", "iata")[:limit]
+    )
+    suggestions: list[dict] = []
+    cities_offered: set[tuple[str, str]] = set()
+    for airport in airports:
+        city = (airport.city, airport.country)
+        same_city = [a for a in airports if (a.city, a.country) == city]
+        if airport.city and len(same_city) > 1 and city not in cities_offered:
+            cities_offered.add(city)
+            suggestions.append(
+                {
+                    "value": airport.city,
+                    "label": f"{airport.city} — all airports",
+                    "detail": ", ".join(a.iata for a in same_city) + f" · {airport.country}",
+                    "kind": "city",
+                }
+            )
+        suggestions.append(
+            {
+                "value": airport.iata,
+                "label": f"{airport.city or airport.name} ({airport.iata})",
+                "detail": f"{airport.name} · {airport.country}",
+                "kind": "airport",
+            }
+        )
+    return suggestions[: limit + 2]

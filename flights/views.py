@@ -4,18 +4,19 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import staff_required
 
 from . import services
 from .exceptions import FlightError
 from .forms import SearchForm, StaffFlightFilterForm, StaffFlightForm, flight_fields
-from .models import Airport, Flight
-from .search_cache import cached_flight_search
+from .models import Flight
+from .search_cache import cached_airport_suggestions, cached_flight_search
 from .selectors import SORTS, departs_in_window, flights_for_staff, lowest_prices_by_day
 
 SEARCH_RESULTS_LIMIT = 100
@@ -70,8 +71,16 @@ def search(request):
             reset_url=_search_url(request, window=None, max_price=None),
             filtered=query.window != "any" or data["max_price"] is not None,
         )
-    context["airports"] = Airport.objects.filter(departures__isnull=False).distinct().order_by("city")
     return render(request, "flights/flight_search.html", context)
+
+
+@require_GET
+def airport_suggest(request):
+    """JSON for the From/To autosuggest: {"results": [{value, label, detail, kind}, ...]}."""
+    text = request.GET.get("q", "")[:100]
+    response = JsonResponse({"results": cached_airport_suggestions(text)})
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @staff_required

@@ -61,6 +61,8 @@ def _same(value):
 
 ROUTES = [
     Route("search", "get", lambda w: reverse("flights:search"), _same(OK)),
+    Route("airport_suggest", "get", lambda w: reverse("flights:airport_suggest") + "?q=lon", _same(OK)),
+    Route("airport_suggest_post", "post", lambda w: reverse("flights:airport_suggest"), _same(NOT_ALLOWED)),
     Route(
         "search_with_query",
         "get",
@@ -259,6 +261,7 @@ def test_matrix_covers_every_named_url():
 
     covered = {
         "flights:search",
+        "flights:airport_suggest",
         "bookings:book",
         "bookings:list",
         "bookings:detail",

@@ -267,3 +267,32 @@ def test_staff_adds_a_flight_finds_it_in_search_and_opens_its_manifest(page, scr
     expect(page.get_by_text("seats sold")).to_be_visible()
     expect(page.get_by_role("cell", name="Joan Clarke")).to_be_visible()
     screenshot(page, "manifest")
+
+
+def test_passenger_picks_london_from_suggestions_with_the_keyboard_and_sorts_by_price(
+    page, screenshot, london_new_york_day
+):
+    day, _flights = london_new_york_day
+    page.goto("/")
+    origin = page.get_by_role("combobox", name="From")
+    origin.click()
+    origin.press_sequentially("lon", delay=40)
+    suggestions = page.get_by_role("listbox", name="From suggestions")
+    expect(suggestions).to_be_visible()
+    expect(suggestions.get_by_role("option").first).to_contain_text("London — all airports")
+    screenshot(page, "autosuggest")
+    origin.press("ArrowDown")
+    expect(origin).to_have_attribute("aria-activedescendant", re.compile(r"id_origin-suggestions-0"))
+    origin.press("Enter")
+    expect(origin).to_have_value("London")
+    expect(suggestions).to_be_hidden()
+
+    page.get_by_role("combobox", name="To").fill("JFK")
+    page.get_by_label("Date", exact=True).fill(day.isoformat())
+    page.get_by_role("button", name="Search flights").click()
+    expect(page.get_by_role("heading", name=re.compile(r"3 flights from London"))).to_be_visible()
+
+    page.get_by_role("link", name="Cheapest").click()
+    prices = page.locator(".flight-card .price").all_inner_texts()
+    values = [Decimal(p.replace("€", "").replace(",", "")) for p in prices]
+    assert values == sorted(values) and len(values) == 3
