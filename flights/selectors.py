@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.db.models import Case, Count, DateField, F, Func, IntegerField, Min, Q, QuerySet, Value, When
@@ -133,11 +134,44 @@ def flights_by_number_on_local_day(*, number: str, day: date) -> list[Flight]:
     return list(flights_for_staff(number=number, day=day))
 
 
+def _epoch(moment) -> Decimal:
+    return Decimal(int(moment.timestamp()))
+
+
+# Each sort key ends with the flight's pk, so it is unique and can serve as a page cursor.
 SORTS = {
-    "departure": ("Earliest", lambda f: (f.departs_at, f.price)),
-    "price": ("Cheapest", lambda f: (f.price, f.departs_at)),
-    "duration": ("Fastest", lambda f: (f.arrives_at - f.departs_at, f.departs_at)),
+    "departure": ("Earliest", lambda f: (_epoch(f.departs_at), f.price, Decimal(f.pk))),
+    "price": ("Cheapest", lambda f: (f.price, _epoch(f.departs_at), Decimal(f.pk))),
+    "duration": (
+        "Fastest",
+        lambda f: (_epoch(f.arrives_at) - _epoch(f.departs_at), _epoch(f.departs_at), Decimal(f.pk)),
+    ),
 }
+
+
+def page_cursor(flight: Flight, sort: str) -> str:
+    """An opaque "after this flight" marker for the next page: the flight's sort key."""
+    return "~".join(str(part) for part in SORTS[sort][1](flight))
+
+
+def page_after(flights: list[Flight], *, sort: str, cursor: str | None, size: int) -> tuple[list[Flight], str | None]:
+    """Keyset pagination over sorted results: the `size` flights after `cursor` and the cursor
+    of the next page (None on the last). A malformed cursor starts from the beginning."""
+    key = SORTS[sort][1]
+    after = None
+    if cursor:
+        try:
+            after = tuple(Decimal(part) for part in cursor.split("~"))
+        except (InvalidOperation, ValueError):
+            after = None
+        if after is not None and len(after) != 3:
+            after = None
+    remaining = [f for f in flights if after is None or key(f) > after]
+    if after is not None and not remaining:
+        remaining = flights  # a cursor past the end (stale or tampered): start again
+    page = remaining[:size]
+    more = len(remaining) > size
+    return page, (page_cursor(page[-1], sort) if more else None)
 
 
 def departs_in_window(flight: Flight, window: str) -> bool:

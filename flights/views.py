@@ -17,9 +17,10 @@ from .exceptions import FlightError
 from .forms import SearchForm, StaffFlightFilterForm, StaffFlightForm, flight_fields
 from .models import Flight
 from .search_cache import cached_airport_suggestions, cached_flight_search
-from .selectors import SORTS, departs_in_window, flights_for_staff, lowest_prices_by_day
+from .selectors import SORTS, departs_in_window, flights_for_staff, lowest_prices_by_day, page_after
 
-SEARCH_RESULTS_LIMIT = 100
+SEARCH_RESULTS_LIMIT = 500  # flights on one route and day; far above any real timetable
+SEARCH_PAGE_SIZE = 20
 
 
 def _search_url(request, **changes) -> str:
@@ -54,21 +55,29 @@ def search(request):
             and (data["max_price"] is None or flight.price <= data["max_price"])
         ]
         flights.sort(key=SORTS[data["sort"]][1])
+        total = len(flights)
+        flights, next_cursor = page_after(
+            flights, sort=data["sort"], cursor=request.GET.get("after"), size=SEARCH_PAGE_SIZE
+        )
         lowest = lowest_prices_by_day(query=query, origin_zone=zone)
         local_today = timezone.now().astimezone(zone).date()
         context.update(
             flights=flights,
-            hidden_count=len(whole_day) - len(flights),
+            hidden_count=len(whole_day) - total,
+            total=total,
+            next_url=_search_url(request, after=next_cursor) if next_cursor else None,
+            first_page_url=_search_url(request, after=None) if request.GET.get("after") else None,
             passengers=query.passengers,
             sort_links=[
-                (label, _search_url(request, sort=key), key == data["sort"]) for key, (label, _) in SORTS.items()
+                (label, _search_url(request, sort=key, after=None), key == data["sort"])
+                for key, (label, _) in SORTS.items()
             ],
             flexible_days=[
-                (day, lowest.get(day), _search_url(request, date=day.isoformat()), day == query.day)
+                (day, lowest.get(day), _search_url(request, date=day.isoformat(), after=None), day == query.day)
                 for day in (query.day + timedelta(days=offset) for offset in range(-3, 4))
                 if day >= local_today
             ],
-            reset_url=_search_url(request, window=None, max_price=None),
+            reset_url=_search_url(request, window=None, max_price=None, after=None),
             filtered=query.window != "any" or data["max_price"] is not None,
         )
     return render(request, "flights/flight_search.html", context)

@@ -7,6 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from flights.models import Flight
+from flights.selectors import SORTS
 from flights.tests.factories import AirportFactory, FlightFactory
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +119,56 @@ def test_flexible_dates_never_offer_past_days(client):
     today = timezone.now().astimezone(london.zone).date()
     days = [d for d, *_ in _get(client, today).context["flexible_days"]]
     assert min(days) == today and len(days) == 4
+
+
+@pytest.fixture
+def busy_day():
+    london = AirportFactory(iata="LHR", city="London", tz="Europe/London")
+    paris = AirportFactory(iata="CDG", city="Paris", tz="Europe/Paris")
+    day = (timezone.now() + timedelta(days=12)).astimezone(london.zone).date()
+    start = datetime.combine(day, time(5), tzinfo=london.zone)
+    for index in range(45):
+        departs = start + timedelta(minutes=20 * index)
+        FlightFactory(
+            number=f"SK{200 + index}",
+            origin=london,
+            destination=paris,
+            departs_at=departs,
+            arrives_at=departs + timedelta(minutes=70 + index % 7),
+            price=Decimal(100 + (index * 37) % 90),
+        )
+    return day
+
+
+@pytest.mark.parametrize("sort", ["departure", "price", "duration"])
+def test_keyset_pages_cover_every_flight_once_in_order(client, busy_day, sort):
+    seen, url, pages = [], None, 0
+    response = _get(client, busy_day, sort=sort)
+    while True:
+        pages += 1
+        assert response.context["total"] == 45
+        seen += _numbers(response)
+        url = response.context["next_url"]
+        if not url:
+            break
+        response = client.get(url)
+    assert pages == 3 and len(seen) == 45 and len(set(seen)) == 45
+    assert seen == [f.number for f in sorted(Flight.objects.all(), key=SORTS[sort][1])]
+
+
+def test_keyset_cursor_survives_a_flight_added_before_it(client, busy_day):
+    first = _get(client, busy_day)
+    second_page_expected = _numbers(client.get(first.context["next_url"]))
+    london, paris = AirportFactory(iata="LHR"), AirportFactory(iata="CDG")
+    early = datetime.combine(busy_day, time(4), tzinfo=london.zone)
+    FlightFactory(
+        number="SK999", origin=london, destination=paris, departs_at=early, arrives_at=early + timedelta(hours=1)
+    )
+    # The cached day list is invalidated by the new flight; the cursor still continues after SK219.
+    assert _numbers(client.get(first.context["next_url"])) == second_page_expected
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "1~2", "9999999999~0~0", ""])
+def test_a_malformed_or_stale_cursor_shows_the_first_page(client, busy_day, cursor):
+    response = _get(client, busy_day, after=cursor)
+    assert _numbers(response) == _numbers(_get(client, busy_day))
