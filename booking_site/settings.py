@@ -169,6 +169,7 @@ CELERY_TASK_ROUTES = {"notifications.tasks.*": {"queue": "mail"}}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": 60.0},
+    "airport-traffic": {"task": "flights.tasks.airport_traffic_refresh", "schedule": 3600.0},
 }
 
 SESSION_COOKIE_HTTPONLY = True

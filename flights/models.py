@@ -33,6 +33,8 @@ class Airport(models.Model):
     # Folded copies (no accents, lower case) for autosuggest; kept in step by save() and the loader.
     city_folded = models.CharField(max_length=200, blank=True, editable=False)
     name_folded = models.CharField(max_length=200, blank=True, editable=False)
+    # Scheduled departures, refreshed hourly (airport_traffic_refresh): ranks suggestions only.
+    scheduled_departures = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["iata"]

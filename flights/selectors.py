@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, Count, DateField, F, Func, IntegerField, Min, Q, QuerySet, Value, When
+from django.db.models import Case, DateField, F, Func, IntegerField, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from .models import Airport, Flight, fold
@@ -234,9 +234,8 @@ def airport_suggestions(text: str, *, limit: int = SUGGESTION_LIMIT) -> list[dic
                 default=Value(2),
                 output_field=IntegerField(),
             ),
-            flights=Count("departures", filter=Q(departures__status=Flight.Status.SCHEDULED)),
         )
-        .order_by("rank", "-flights", "city", "iata")[:limit]
+        .order_by("rank", "-scheduled_departures", "city", "iata")[:limit]
     )
     suggestions: list[dict] = []
     cities_offered: set[tuple[str, str]] = set()

@@ -4,6 +4,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import OperationalError, transaction
+from django.db.models import Count
+from django.utils import timezone
 
 from .exceptions import CapacityBelowBooked, FlightNotEditable
 from .locking import is_lock_timeout, set_lock_timeout
@@ -76,3 +78,22 @@ def flight_update(
         flight.save()
         search_cache_invalidate(flight)
     return flight
+
+
+def airport_traffic_refresh() -> int:
+    """Store each airport's number of scheduled future departures (one grouped query), so
+    suggestions rank busy airports first without counting flights on every keystroke.
+    Returns the number of airports with departures."""
+    counts = dict(
+        Flight.objects.filter(status=Flight.Status.SCHEDULED, departs_at__gte=timezone.now())
+        .values_list("origin_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    with transaction.atomic():
+        Airport.objects.exclude(pk__in=counts).exclude(scheduled_departures=0).update(scheduled_departures=0)
+        airports = list(Airport.objects.filter(pk__in=counts))
+        for airport in airports:
+            airport.scheduled_departures = counts[airport.pk]
+        Airport.objects.bulk_update(airports, ["scheduled_departures"], batch_size=2000)
+    return len(counts)

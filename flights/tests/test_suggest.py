@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from flights.selectors import airport_suggestions
+from flights.services import airport_traffic_refresh
 from flights.tests.factories import AirportFactory, FlightFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +42,7 @@ def airports():
     for offset in range(3):  # Gatwick is busier than Heathrow in this data
         FlightFactory(origin=made["LGW"], departs_at=soon + timedelta(hours=offset))
     FlightFactory(origin=made["LHR"], departs_at=soon)
+    airport_traffic_refresh()
     return made
 
 
@@ -103,3 +105,12 @@ def test_chosen_city_suggestion_searches_all_its_airports(client, airports):
         reverse("flights:search"), {"origin": "London", "destination": "CDG", "date": day.isoformat(), "passengers": 1}
     )
     assert {f.origin.iata for f in response.context["flights"]} == {"LHR", "LGW"}
+
+
+def test_traffic_refresh_counts_only_future_scheduled_departures(airports):
+    FlightFactory(origin=airports["LHR"], status="cancelled")
+    FlightFactory(origin=airports["LHR"], departs_at=timezone.now() - timedelta(days=1), arrives_at=timezone.now())
+    assert airport_traffic_refresh() == 2
+    airports["LHR"].refresh_from_db()
+    airports["LGW"].refresh_from_db()
+    assert (airports["LHR"].scheduled_departures, airports["LGW"].scheduled_departures) == (1, 3)

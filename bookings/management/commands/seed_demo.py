@@ -20,6 +20,7 @@ from bookings.models import Booking
 from bookings.services import booking_create
 from flights.airport_data import airports_load
 from flights.models import Airport, Flight
+from flights.services import airport_traffic_refresh
 
 DEMO_PASSENGER = ("passenger@example.com", "skyway-demo", "Ada", "Lovelace")
 DEMO_STAFF = ("staff@example.com", "skyway-staff", "Grace", "Hopper")
@@ -73,6 +74,7 @@ class Command(BaseCommand):
             raise CommandError("seed_demo creates accounts with published passwords; use --force outside development.")
         count = airports_load()
         flights = self._flights(days)
+        airport_traffic_refresh()
         users = self._users()
         self._sample_bookings(users[0])
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {count} airports, {flights} new flights, demo users."))
