@@ -1,7 +1,12 @@
-"""`python -m bench` (via `make bench`): booking contention, the pgbench floor, web worker memory.
+"""`python -m bench` (via `make bench`): booking contention, the pgbench floor, web worker memory,
+flight search over a million flights.
 
 Prints every figure and writes them to bench/results/latest.json. Figures, not tests: targets
-are printed next to the figures, never asserted. Sized for a 2-core machine (~1-2 minutes).
+are printed next to the figures, never asserted. Sized for a 2-core machine (~1-2 minutes, plus
+about a minute the first time, when the search benchmark generates its flights).
+
+`python -m bench search` (or booking, pgbench, web; several may be named) runs only those parts;
+the figures of the parts not run are kept in latest.json as they were.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from .database import (
     ensure_database,
     server_address,
 )
+from .search import OWNED_KEYS as SEARCH_KEYS
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 HOT_THREADS = (1, 4, 16)
@@ -30,18 +36,20 @@ RATIO_TARGET = 0.3
 RSS_TARGET_MB = 150
 BENCH_MAIL_QUEUE = "bench-mail"
 
+PARTS = ("booking", "pgbench", "web", "search")
+# The keys each part writes: a key of a part that ran but did not measure it is dropped.
 OWNED_KEYS = {
-    *(f"booking_hot_c{threads}_per_s" for threads in HOT_THREADS),
-    f"booking_spread_c{SPREAD_THREADS}_per_s",
-    f"pgbench_sfu_hot_c{PGBENCH_CLIENTS}_tps",
-    f"booking_ratio_c{PGBENCH_CLIENTS}",
-    "booking_lock_hold_ms",
-    "booking_lock_statements",
-    "web_worker_rss_mb",
-    "web_requests_per_s",
-    "cpu_count",
-    "timestamp",
+    "booking": {
+        *(f"booking_hot_c{threads}_per_s" for threads in HOT_THREADS),
+        f"booking_spread_c{SPREAD_THREADS}_per_s",
+        "booking_lock_hold_ms",
+        "booking_lock_statements",
+    },
+    "pgbench": {f"pgbench_sfu_hot_c{PGBENCH_CLIENTS}_tps", f"booking_ratio_c{PGBENCH_CLIENTS}"},
+    "web": {"web_worker_rss_mb", "web_requests_per_s"},
+    "search": SEARCH_KEYS,
 }
+ALWAYS_OWNED = {"cpu_count", "timestamp"}
 
 
 def say(text: str) -> None:
@@ -148,9 +156,27 @@ def web_figures(figures: dict, bench_url: str) -> None:
     )
 
 
-def main() -> int:
+def search_figures(figures: dict, seed, bench_url: str) -> None:
+    from .database import psycopg2_kwargs
+    from .search import search_figures as measure
+    from .web import collect_static
+
+    say("")
+    collect_static()  # pages need the static files manifest with DEBUG off
+    measure(figures, seed, connect_kwargs=psycopg2_kwargs(server_address(bench_url), BENCH_DATABASE), say=say)
+
+
+def _parts(argv: list[str]) -> list[str]:
+    unknown = [name for name in argv if name not in PARTS]
+    if unknown:
+        raise SystemExit(f"Unknown benchmark part(s): {', '.join(unknown)}. Choose from: {', '.join(PARTS)}.")
+    return [name for name in PARTS if name in argv] or list(PARTS)
+
+
+def main(argv: list[str]) -> int:
     from .results import write_results
 
+    parts = _parts(argv)
     began = time.monotonic()
     source_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     source_name = server_address(source_url).database
@@ -171,13 +197,26 @@ def main() -> int:
     reset_bench_data()
     airports = ensure_airports()
     user_ids = ensure_users(max(HOT_THREADS))
-    say(f"Database {BENCH_DATABASE!r} migrated and reset ({time.monotonic() - began:.1f} s).\n")
+    say(f"Database {BENCH_DATABASE!r} migrated and reset ({time.monotonic() - began:.1f} s).")
+    seed = None
+    if "search" in parts:
+        from .search_data import ensure_search_flights
+
+        seed = ensure_search_flights(say=say)  # right after the reset: seeding afresh empties flights
+        how = "re-used" if seed.reused else f"generated in {seed.seconds:.1f} s"
+        say(f"Search benchmark flights: {seed.rows:,} {how}.")
+    say("")
 
     figures: dict = {}
     try:
-        booking_figures(figures, user_ids, airports)
-        pgbench_figures(figures, bench_url)
-        web_figures(figures, bench_url)
+        if "booking" in parts:
+            booking_figures(figures, user_ids, airports)
+        if "pgbench" in parts:
+            pgbench_figures(figures, bench_url)
+        if "web" in parts:
+            web_figures(figures, bench_url)
+        if seed is not None:
+            search_figures(figures, seed, bench_url)
     finally:
         _drop_outbox_queue()
         from django.db import connection
@@ -185,7 +224,8 @@ def main() -> int:
         connection.close()
     figures["cpu_count"] = os.cpu_count()
     figures["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
-    merged = write_results(figures, owned=OWNED_KEYS)
+    owned = ALWAYS_OWNED.union(*(OWNED_KEYS[part] for part in parts))
+    merged = write_results(figures, owned=owned)
 
     say(f"\nbench/results/latest.json ({time.monotonic() - began:.0f} s in all):")
     say(json.dumps(merged, indent=2))
@@ -193,4 +233,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -14,6 +14,9 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/booking"
 BENCH_CAPACITY = 30000  # Flight.capacity is a PositiveSmallIntegerField: at most 32767
 SPREAD_FLIGHTS = 1000
+# Numbers of the search benchmark's generated flights (bench/search_data.py); no other bench
+# flight starts with it ("HT1", "BX1").
+SEARCH_FLIGHT_PREFIX = "Z"
 
 # (IATA, name, city, country, tz): enough for routes, search and the home page's airport list.
 AIRPORTS = [
@@ -113,6 +116,12 @@ def configure_environment(bench_url: str) -> None:
     os.environ.setdefault("SECRET_KEY", "bench-not-a-secret")
     # Keep the bench's cache entries apart from a dev site sharing the same Redis.
     os.environ["CACHE_KEY_PREFIX"] = "skyway-bench"
+    # The search benchmark's django.test.Client asks for http://testserver/.
+    os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
+    os.environ["SECURE_SSL_REDIRECT"] = "0"
+    # Production's cache lifetimes, unless the shell says otherwise (a .env is not read for these).
+    os.environ.setdefault("SEARCH_CACHE_SECONDS", "120")
+    os.environ.setdefault("SUGGEST_CACHE_SECONDS", "3600")
 
 
 def migrate(expected_name: str) -> None:
@@ -126,18 +135,23 @@ def migrate(expected_name: str) -> None:
 
 
 def reset_bench_data() -> None:
-    """Empty the tables the bench writes to (this is the bench's own database), keep users."""
+    """Empty the tables the bench writes to (this is the bench's own database). Users are kept,
+    and so are the search benchmark's generated flights (numbers starting SEARCH_FLIGHT_PREFIX):
+    generating a million rows again on every run would dominate `make bench`."""
     from django.db import connection
 
     from bookings.models import Booking, Ticket
     from flights.models import Flight
     from notifications.models import OutboxMessage
 
-    tables = ", ".join(
-        connection.ops.quote_name(model._meta.db_table) for model in (Ticket, Booking, OutboxMessage, Flight)
-    )
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in (Ticket, Booking, OutboxMessage))
+    flights = connection.ops.quote_name(Flight._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
+        if Flight.objects.filter(number__startswith=SEARCH_FLIGHT_PREFIX).exists():
+            cursor.execute(f"TRUNCATE {tables} RESTART IDENTITY")
+            cursor.execute(f"DELETE FROM {flights} WHERE number NOT LIKE %s", [f"{SEARCH_FLIGHT_PREFIX}%"])
+        else:
+            cursor.execute(f"TRUNCATE {tables}, {flights} RESTART IDENTITY")
 
 
 def ensure_airports() -> dict:

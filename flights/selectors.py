@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, DateField, F, Func, IntegerField, Min, Q, QuerySet, Value, When
+from django.db.models import Case, DateField, Exists, F, Func, IntegerField, Min, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from .models import Airport, Flight, fold
@@ -32,17 +32,19 @@ def airports_matching(text: str) -> list[Airport]:
         airport = Airport.objects.filter(iata=text.upper()).first()
         if airport:
             return [airport]
-    by_city = list(Airport.objects.filter(city__iexact=text).order_by("iata"))
+    # One index-backed query (folded city), each airport marked if any flight serves it.
+    by_city = list(
+        Airport.objects.filter(city_folded=fold(text))
+        .annotate(
+            served=Exists(Flight.objects.filter(origin=OuterRef("pk")))
+            | Exists(Flight.objects.filter(destination=OuterRef("pk")))
+        )
+        .order_by("iata")
+    )
     if by_city:
         # A city name shared by several countries: prefer the airports with flights.
-        countries = {airport.country for airport in by_city}
-        if len(countries) > 1:
-            served = [
-                a
-                for a in by_city
-                if Flight.objects.filter(origin=a).exists() or Flight.objects.filter(destination=a).exists()
-            ]
-            return served or by_city
+        if len({airport.country for airport in by_city}) > 1:
+            return [a for a in by_city if a.served] or by_city
         return by_city
     return list(Airport.objects.filter(name__iexact=text))
 

@@ -145,3 +145,14 @@ def test_search_query_uses_the_route_index(django_db_blocker):
     plan = flight_search(query=query, origin_zone=a.zone).explain()
     assert "flight_search_idx" in plan
     assert "Seq Scan on flights_flight" not in plan
+
+
+def test_city_lookup_is_one_query_however_many_airports_share_the_name(django_assert_num_queries):
+    heathrow = AirportFactory(iata="LHR", city="London", country="GB")
+    gatwick = AirportFactory(iata="LGW", city="London", country="GB")
+    for code in ("YXU", "LOZ", "QQA", "QQB"):
+        AirportFactory(iata=code, city="London", country="CA" if code != "LOZ" else "US", tz="America/Toronto")
+    FlightFactory(origin=heathrow)
+    FlightFactory(destination=gatwick)
+    with django_assert_num_queries(1):
+        assert airports_matching("LONDON") == [gatwick, heathrow]
