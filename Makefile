@@ -16,7 +16,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed .env
+
+# A development-only .env so that `manage.py <command>` works in a checkout as it does under
+# make. Never copied to production, where the environment sets DEBUG (off by default).
+.env:
+	printf '# Development only (created by make; git ignores it). See .env.example.\nDEBUG=1\n' > .env
 
 run: install
 	$(PY) -m booking_site.launcher run
