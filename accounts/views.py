@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -38,3 +39,12 @@ def profile(request):
         messages.success(request, "Your profile is saved.")
         return redirect("accounts:profile")
     return render(request, "accounts/user_profile.html", {"form": form})
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout (POST only), saying it happened on the next page."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, "You have logged out. See you on board soon.")
+        return response

@@ -2,8 +2,8 @@
 
 The results page and the autosuggest endpoint are requested with django.test.Client: in
 process, through the middleware, the view, the cache and the template, with no HTTP server
-or socket in the way. The raw SQL baseline runs the page's own search query (compiled from
-`flight_search`) on a plain psycopg2 connection, for the same random inputs.
+or socket in the way. The raw SQL baseline runs the page's own search query (from
+`bookable_flights_sql`) on a plain psycopg2 connection, for the same random inputs.
 """
 
 from __future__ import annotations
@@ -65,19 +65,25 @@ class Search:
         }
         return f"/?{urlencode(query)}"
 
-    def queryset(self):
-        """The query the results page runs on a cache miss: the whole local day, up to its limit."""
-        from flights.selectors import SearchQuery, flight_search
-        from flights.views import SEARCH_RESULTS_LIMIT
+    def _query(self):
+        from flights.selectors import SearchQuery
 
-        query = SearchQuery(
+        return SearchQuery(
             origins=(self.route.origin_id,),
             destinations=(self.route.destination_id,),
             day=self.day,
             window="any",
             passengers=self.passengers,
         )
-        return flight_search(query=query, origin_zone=ZoneInfo(self.route.origin_tz))[:SEARCH_RESULTS_LIMIT]
+
+    def sql(self) -> tuple[str, list]:
+        """The SQL the results page runs on a cache miss: the whole local day, up to its limit."""
+        from flights.selectors import bookable_flights_sql
+        from flights.views import SEARCH_RESULTS_LIMIT
+
+        return bookable_flights_sql(
+            query=self._query(), origin_zone=ZoneInfo(self.route.origin_tz), limit=SEARCH_RESULTS_LIMIT
+        )
 
 
 @dataclass
@@ -243,7 +249,7 @@ def measure_pages(client, timed: list[Search], busy: Search) -> tuple[PageRun, P
 def raw_sql_ms(searches: list[Search], connect_kwargs: dict) -> list[float]:
     """The page's search query for each search, compiled by Django beforehand, then executed and
     fetched back to back on a plain connection: the floor the page is compared with."""
-    compiled = [search.queryset().query.sql_with_params() for search in searches]
+    compiled = [search.sql() for search in searches]
     with raw_cursor(connect_kwargs) as cursor:
         for sql, params in compiled[:WARMUP_REQUESTS]:
             raw_query_ms(cursor, sql, params)
@@ -264,7 +270,12 @@ def suggest_prefixes(*, count: int, rng: random.Random) -> list[str]:
 
 
 def explain(search: Search) -> str:
-    return search.queryset().explain(analyze=True, buffers=True)
+    from django.db import connection
+
+    sql, params = search.sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def choose_searches(client, seed: SeedResult, rng: random.Random) -> tuple[list, list, Search, int]:

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from .models import FLIGHT_NUMBER_RE, Airport, Flight
-from .selectors import SORTS, TIME_WINDOWS, SearchQuery, airports_matching
+from .search_cache import cached_airports_matching
+from .selectors import SORTS, TIME_WINDOWS, SearchQuery
 
 SCHEDULE_HORIZON_DAYS = 365
 MIN_STAFF_YEAR, MAX_STAFF_YEAR = 2000, 2100
@@ -22,13 +23,8 @@ def flight_fields(cleaned_data: dict) -> dict:
     return {name: cleaned_data[name] for name in FLIGHT_FIELDS}
 
 
-def _resolve_airports(text: str, label: str) -> list[Airport]:
-    airports = airports_matching(text)
-    if not airports:
-        raise forms.ValidationError(
-            f"We don't know an airport or city called “{text}”. Try a three-letter code like LHR or a city like London."
-        )
-    return airports
+def _unknown_place(text: str) -> str:
+    return f"We don't know an airport or city called “{text}”. Try a three-letter code like LHR or a city like London."
 
 
 class SearchForm(forms.Form):
@@ -67,18 +63,15 @@ class SearchForm(forms.Form):
         self.fields["passengers"].error_messages["min_value"] = "Choose at least one passenger."
         self.fields["date"].error_messages["invalid"] = "Enter a date like 2026-12-24."
 
-    def clean_origin(self):
-        self.origin_airports = _resolve_airports(self.cleaned_data["origin"], "From")
-        return self.cleaned_data["origin"]
-
-    def clean_destination(self):
-        self.destination_airports = _resolve_airports(self.cleaned_data["destination"], "To")
-        return self.cleaned_data["destination"]
-
     def clean(self):
         data = super().clean()
-        origins = getattr(self, "origin_airports", None)
-        destinations = getattr(self, "destination_airports", None)
+        places = {name: data[name].strip() for name in ("origin", "destination") if data.get(name)}
+        matches = cached_airports_matching(list(places.values()))  # one cache round trip for both
+        for name, text in places.items():
+            if not matches[text]:
+                self.add_error(name, _unknown_place(text))
+        origins = self.origin_airports = matches.get(places.get("origin"), [])
+        destinations = self.destination_airports = matches.get(places.get("destination"), [])
         if origins and destinations and {a.pk for a in origins} & {a.pk for a in destinations}:
             self.add_error("destination", "Choose a destination different from where you fly from.")
         day = data.get("date")

@@ -10,14 +10,16 @@ answered from PostgreSQL and flight changes go through; the failure is logged, n
 
 import hashlib
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from .models import Flight, fold
-from .selectors import SearchQuery, airport_suggestions, flight_search
+from .models import Airport, Flight, fold
+from .selectors import SearchQuery, airport_suggestions, airports_matching
 
 logger = logging.getLogger(__name__)
 
@@ -30,57 +32,91 @@ def _version_key(origin_id: int, destination_id: int, day) -> str:
     return f"search-version:{origin_id}:{destination_id}:{day.isoformat()}"
 
 
-def _versions(query: SearchQuery) -> str | None:
-    keys = [_version_key(o, d, query.day) for o in sorted(query.origins) for d in sorted(query.destinations)]
+FLEXIBLE_DAYS = 3  # the fare strip shows this many days either side of the searched day
+
+
+@dataclass(frozen=True)
+class SearchKeys:
+    """Cache keys for one search. Each embeds the versions of the route-days it depends on,
+    so a flight change makes them unreachable at once."""
+
+    whole_day: str  # the day's bookable flights (every window, sort and filter served from it)
+    fares: str  # the lowest fare on each day of the strip
+    page: str  # the rendered results, for exactly these parameters
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
+
+
+def search_keys(query: SearchQuery, *, limit: int, params: str) -> SearchKeys | None:
+    """The keys of a search and its results page (`params`: the page's canonical query string).
+    One Redis round trip fetches the versions of every route-day of the fare strip. None when
+    Redis is unavailable: the caller answers from PostgreSQL."""
+    routes = [(o, d) for o in sorted(query.origins) for d in sorted(query.destinations)]
+    days = [query.day + timedelta(days=offset) for offset in range(-FLEXIBLE_DAYS, FLEXIBLE_DAYS + 1)]
+    keys = [_version_key(o, d, day) for day in days for o, d in routes]
     try:
         found = cache.get_many(keys)
     except Exception:
         logger.warning("Search cache unavailable; answering from the database", exc_info=True)
         return None
-    return ".".join(str(found.get(key, 0)) for key in keys)
+    versions = [str(found.get(key, 0)) for key in keys]
+    route = (tuple(sorted(query.origins)), tuple(sorted(query.destinations)))
+    per_day = len(routes)
+    day_versions = versions[FLEXIBLE_DAYS * per_day : (FLEXIBLE_DAYS + 1) * per_day]
+    whole_day = "search:day:" + _hash(*route, query.day, query.passengers, limit, *day_versions)
+    fares = "search:fares:" + _hash(*route, query.day, query.passengers, *versions)
+    return SearchKeys(whole_day=whole_day, fares=fares, page="search:page:" + _hash(whole_day, fares, params))
 
 
-def _result_key(query: SearchQuery, versions: str, limit: int) -> str:
-    raw = "|".join(
-        [
-            ",".join(map(str, sorted(query.origins))),
-            ",".join(map(str, sorted(query.destinations))),
-            query.day.isoformat(),
-            query.window,
-            str(query.passengers),
-            str(limit),
-            versions,
-        ]
-    )
-    return "search:" + hashlib.sha256(raw.encode()).hexdigest()
+def cache_get_many(keys: list[str]) -> dict:
+    """cache.get_many that answers {} (everything missing) when Redis is down or slow."""
+    try:
+        return cache.get_many(keys)
+    except Exception:
+        logger.warning("Cache read failed for %s", keys, exc_info=True)
+        return {}
 
 
-def cached_flight_search(*, query: SearchQuery, origin_zone: ZoneInfo, limit: int) -> list[Flight]:
-    """flight_search() through the cache. Seats left may be up to SEARCH_CACHE_SECONDS old;
-    the flight page shows the live figure and booking re-checks under the lock."""
-    versions = _versions(query)
-    if versions is None:
-        return list(flight_search(query=query, origin_zone=origin_zone)[:limit])
-    key = _result_key(query, versions, limit)
-    return cache_get_or_compute(
-        key, lambda: list(flight_search(query=query, origin_zone=origin_zone)[:limit]), settings.SEARCH_CACHE_SECONDS
-    )
+def cache_set_many(values: dict, timeout: int) -> None:
+    if not values:
+        return
+    try:
+        cache.set_many(values, timeout)
+    except Exception:
+        logger.warning("Cache write failed for %s", list(values), exc_info=True)
 
 
 def cache_get_or_compute(key: str, compute, timeout: int):
     """cache.get_or_set that answers from `compute()` when Redis is down instead of failing."""
-    try:
-        value = cache.get(key)
-    except Exception:
-        logger.warning("Cache read failed for %s", key, exc_info=True)
-        return compute()
+    value = cache_get_many([key]).get(key)
     if value is None:
         value = compute()
-        try:
-            cache.set(key, value, timeout)
-        except Exception:
-            logger.warning("Cache write failed for %s", key, exc_info=True)
+        cache_set_many({key: value}, timeout)
     return value
+
+
+def _airports_key(text: str) -> str:
+    return "airports:" + _hash(text.strip().lower())
+
+
+def cached_airports_matching(texts: list[str]) -> dict[str, list[Airport]]:
+    """airports_matching() for each text, through the cache in one round trip. Only matches
+    are cached (an airport loaded later is found at once); like the suggestions, a match may
+    be up to SUGGEST_CACHE_SECONDS old after `load_airports` changes an airport."""
+    keys = {text: _airports_key(text) for text in texts}
+    found = cache_get_many(list(set(keys.values())))
+    answers, missing = {}, {}
+    for text, key in keys.items():
+        airports = found.get(key)
+        if airports is None:
+            airports = airports_matching(text)
+            if airports:
+                missing[key] = airports
+        answers[text] = airports
+    cache_set_many(missing, settings.SUGGEST_CACHE_SECONDS)
+    return answers
 
 
 def cached_airport_suggestions(text: str) -> list[dict]:

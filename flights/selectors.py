@@ -1,13 +1,16 @@
 """Reads for flights: airport look-up and search. Never writes."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Case, DateField, Exists, F, Func, IntegerField, Min, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from .compiled import CompiledQuery, compile_queryset
 from .models import Airport, Flight, fold
 
 # Departure time windows, in the departure airport's local time: (start, end) half-open.
@@ -74,6 +77,23 @@ class SearchQuery:
     passengers: int = 1
 
 
+def _search_range(query: SearchQuery, origin_zone: ZoneInfo, now: datetime | None) -> tuple[datetime, datetime]:
+    _, start, end = TIME_WINDOWS.get(query.window, TIME_WINDOWS["any"])
+    range_from, range_to = local_day_range(query.day, origin_zone, start, end)
+    return max(range_from, now or timezone.now()), range_to
+
+
+def _bookable(*, origins, destinations, range_from, range_to, passengers) -> QuerySet[Flight]:
+    return Flight.objects.filter(
+        status=Flight.Status.SCHEDULED,
+        origin_id__in=origins,
+        destination_id__in=destinations,
+        departs_at__gte=range_from,
+        departs_at__lt=range_to,
+        capacity__gte=F("seats_booked") + passengers,
+    )
+
+
 def flight_search(*, query: SearchQuery, origin_zone: ZoneInfo, now: datetime | None = None) -> QuerySet[Flight]:
     """Scheduled future flights on the route that depart on the query's local day and window
     and still have seats for every passenger, earliest first.
@@ -81,21 +101,88 @@ def flight_search(*, query: SearchQuery, origin_zone: ZoneInfo, now: datetime | 
     The day is the departure airport's calendar day, queried as a UTC range on `departs_at`
     so the partial index (origin, destination, departs_at) serves it.
     """
-    _, start, end = TIME_WINDOWS.get(query.window, TIME_WINDOWS["any"])
-    range_from, range_to = local_day_range(query.day, origin_zone, start, end)
-    range_from = max(range_from, now or timezone.now())
+    range_from, range_to = _search_range(query, origin_zone, now)
     return (
-        Flight.objects.filter(
-            status=Flight.Status.SCHEDULED,
-            origin_id__in=query.origins,
-            destination_id__in=query.destinations,
-            departs_at__gte=range_from,
-            departs_at__lt=range_to,
-            capacity__gte=F("seats_booked") + query.passengers,
+        _bookable(
+            origins=query.origins,
+            destinations=query.destinations,
+            range_from=range_from,
+            range_to=range_to,
+            passengers=query.passengers,
         )
         .select_related("origin", "destination")
         .order_by("departs_at", "number")
     )
+
+
+# Stand-ins for compiling the hot search queries once (flights.compiled): unique values no
+# real query uses.
+_FROM, _TO = datetime(1901, 1, 1, tzinfo=UTC), datetime(1901, 1, 2, tzinfo=UTC)
+_PASSENGERS = -999_999
+FLIGHT_COLUMNS = tuple(field.attname for field in Flight._meta.concrete_fields)
+
+
+def _route_stand_ins(origins: int, destinations: int) -> dict[str, object]:
+    return {
+        **{f"origin{i}": -1 - i for i in range(origins)},
+        **{f"destination{i}": -100_001 - i for i in range(destinations)},
+        "range_from": _FROM,
+        "range_to": _TO,
+        "passengers": _PASSENGERS,
+    }
+
+
+def _route_queryset(stand_ins: dict, origins: int, destinations: int) -> QuerySet[Flight]:
+    return _bookable(
+        origins=[stand_ins[f"origin{i}"] for i in range(origins)],
+        destinations=[stand_ins[f"destination{i}"] for i in range(destinations)],
+        range_from=_FROM,
+        range_to=_TO,
+        passengers=_PASSENGERS,
+    )
+
+
+def _route_values(query: SearchQuery, range_from: datetime, range_to: datetime) -> dict[str, object]:
+    return {
+        **{f"origin{i}": pk for i, pk in enumerate(query.origins)},
+        **{f"destination{i}": pk for i, pk in enumerate(query.destinations)},
+        "range_from": range_from,
+        "range_to": range_to,
+        "passengers": query.passengers,
+    }
+
+
+@lru_cache(maxsize=64)
+def _compiled_search(origins: int, destinations: int, limit: int) -> CompiledQuery:
+    stand_ins = _route_stand_ins(origins, destinations)
+    queryset = _route_queryset(stand_ins, origins, destinations).order_by("departs_at", "number")
+    return compile_queryset(queryset.values_list(*FLIGHT_COLUMNS)[:limit], stand_ins)
+
+
+def bookable_flights_sql(
+    *, query: SearchQuery, origin_zone: ZoneInfo, limit: int, now: datetime | None = None
+) -> tuple[str, list]:
+    """The SQL and parameters `bookable_flights` runs (for EXPLAIN and the benchmark)."""
+    compiled = _compiled_search(len(query.origins), len(query.destinations), limit)
+    return compiled.sql, compiled.bind(_route_values(query, *_search_range(query, origin_zone, now)))
+
+
+def bookable_flights(
+    *, query: SearchQuery, origins: list[Airport], destinations: list[Airport], limit: int, now: datetime | None = None
+) -> list[Flight]:
+    """`flight_search(...)[:limit]` as a list, for the results page: the same query, compiled
+    once (flights.compiled), without the airport joins: the caller has the airports already."""
+    airports = {airport.pk: airport for airport in (*origins, *destinations)}
+    sql, params = bookable_flights_sql(query=query, origin_zone=origins[0].zone, limit=limit, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    flights = []
+    for row in rows:
+        flight = Flight.from_db(connection.alias, FLIGHT_COLUMNS, row)
+        flight.origin, flight.destination = airports[flight.origin_id], airports[flight.destination_id]
+        flights.append(flight)
+    return flights
 
 
 class LocalDate(Func):
@@ -183,29 +270,31 @@ def departs_in_window(flight: Flight, window: str) -> bool:
     return start <= local and (end is None or local < end)
 
 
-def lowest_prices_by_day(
-    *, query: SearchQuery, origin_zone: ZoneInfo, days_around: int = 3, now: datetime | None = None
-) -> dict[date, object]:
-    """The cheapest bookable fare on each local day from `days_around` before to after the
-    query's day (days with none are absent). One index-backed query over the whole range."""
-    first, last = query.day - timedelta(days=days_around), query.day + timedelta(days=days_around)
-    range_from, _ = local_day_range(first, origin_zone)
-    _, range_to = local_day_range(last, origin_zone)
-    rows = (
-        Flight.objects.filter(
-            status=Flight.Status.SCHEDULED,
-            origin_id__in=query.origins,
-            destination_id__in=query.destinations,
-            departs_at__gte=max(range_from, now or timezone.now()),
-            departs_at__lt=range_to,
-            capacity__gte=F("seats_booked") + query.passengers,
-        )
+@lru_cache(maxsize=64)
+def _compiled_lowest_prices(origins: int, destinations: int) -> CompiledQuery:
+    stand_ins = _route_stand_ins(origins, destinations)
+    queryset = (
+        _route_queryset(stand_ins, origins, destinations)
         .annotate(local_day=LocalDate(F("origin__tz"), F("departs_at")))
         .values("local_day")
         .annotate(lowest=Min("price"))
         .order_by()
     )
-    return {row["local_day"]: row["lowest"] for row in rows}
+    return compile_queryset(queryset, stand_ins)
+
+
+def lowest_prices_by_day(
+    *, query: SearchQuery, origin_zone: ZoneInfo, days_around: int = 3, now: datetime | None = None
+) -> dict[date, object]:
+    """The cheapest bookable fare on each local day from `days_around` before to after the
+    query's day (days with none are absent). One index-backed query over the whole range,
+    compiled once (flights.compiled)."""
+    first, last = query.day - timedelta(days=days_around), query.day + timedelta(days=days_around)
+    range_from, _ = local_day_range(first, origin_zone)
+    _, range_to = local_day_range(last, origin_zone)
+    range_from = max(range_from, now or timezone.now())
+    compiled = _compiled_lowest_prices(len(query.origins), len(query.destinations))
+    return dict(compiled.rows(_route_values(query, range_from, range_to)))
 
 
 SUGGESTION_LIMIT = 8

@@ -25,6 +25,19 @@ def money(amount) -> str:
 
 
 @register.filter
+def day_short(day) -> str:
+    """date(2026, 12, 24) -> "Thu 24 Dec" (as |date:"D j M", without the formatting machinery:
+    the results page shows a week of these)."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+@register.filter
+def day_long(day) -> str:
+    """date(2026, 12, 24) -> "Thursday 24 December 2026" (as |date:"l j F Y")."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+@register.filter
 def duration(value: timedelta) -> str:
     """timedelta(hours=2, minutes=5) -> "2h 05m"."""
     if not isinstance(value, timedelta):
