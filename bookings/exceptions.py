@@ -16,6 +16,19 @@ class SoldOut(BookingError):
 class SeatTaken(BookingError):
     message = "That seat has just been taken. Please choose another."
 
+    def __init__(self, message: str | None = None, *, seats: tuple[str, ...] = ()):
+        if seats and not message:
+            taken = ", ".join(seats)
+            message = (
+                f"Sorry, seat{'s' if len(seats) > 1 else ''} {taken} {'were' if len(seats) > 1 else 'was'} just taken."
+            )
+        super().__init__(message)
+        self.seats = seats
+
+
+class SeatUnknown(BookingError):
+    message = "That seat does not exist on this flight."
+
 
 class BookingClosed(BookingError):
     message = "This flight is no longer open for booking."

@@ -3,7 +3,6 @@
 import logging
 import secrets
 import uuid
-from itertools import islice
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -14,9 +13,10 @@ from accounts.models import User
 from flights.locking import is_lock_timeout, set_lock_timeout
 from flights.models import Flight
 from flights.search_cache import search_cache_invalidate
+from flights.seating import assign_together, cabin, seats_by_label
 from notifications.services import outbox_enqueue
 
-from .exceptions import BookingClosed, CancellationClosed, FlightBusy, SeatTaken, SoldOut
+from .exceptions import BookingClosed, CancellationClosed, FlightBusy, SeatTaken, SeatUnknown, SoldOut
 from .models import Booking, Ticket
 from .notifications import booking_email_context
 
@@ -47,12 +47,23 @@ def _lock_flight(flight_id: int) -> Flight:
         raise
 
 
-def booking_create(*, user: User, flight_id: int, passenger_names: list[str], token: uuid.UUID) -> Booking:
-    """Book one seat per passenger name on the flight, seats assigned from the front.
+def booking_create(
+    *,
+    user: User,
+    flight_id: int,
+    passenger_names: list[str],
+    token: uuid.UUID,
+    seats: list[str | None] | None = None,
+) -> Booking:
+    """Book one seat per passenger name on the flight.
+
+    `seats` gives each passenger's chosen seat label, or None to let the site choose; the
+    site seats a party together (one row, else two adjacent rows) when it can.
 
     Locks the flight row, re-reads what is left, writes the booking, its tickets and the
     counter in one transaction, and queues the confirmation e-mail with it. Submitting the
-    same `token` again returns the booking it made. Raises SoldOut, BookingClosed, FlightBusy.
+    same `token` again returns the booking it made. Raises SoldOut, SeatTaken (with the
+    seats), SeatUnknown, BookingClosed, FlightBusy.
     """
     # A replayed token is caught by the unique (user, token) constraint below, not by a query
     # up front: the common path stays one round trip shorter.
@@ -63,7 +74,9 @@ def booking_create(*, user: User, flight_id: int, passenger_names: list[str], to
     flight = Flight.objects.select_related("origin", "destination").get(pk=flight_id)
     for _attempt in range(3):
         try:
-            return _booking_create_locked(user=user, flight=flight, passenger_names=passenger_names, token=token)
+            return _booking_create_locked(
+                user=user, flight=flight, passenger_names=passenger_names, token=token, chosen=seats
+            )
         except IntegrityError as error:
             text = str(error)
             if "booking_user_token_unique" in text:
@@ -103,11 +116,13 @@ def _lock_flight_for_booking(flight: Flight) -> None:
 
 
 def _free_seats(flight: Flight, count: int) -> list[str]:
-    """The first `count` free seats. Call with the flight locked and its counter fresh.
+    """`count` free seats for a party, together when possible. Call with the flight locked
+    and its counter fresh.
 
-    Fast path: seats fill from the front, so unless cancellations left holes the seats right
-    after the counter are free; checking just those keeps the lock short on big cabins. With
-    holes, every taken seat is read and the holes are filled first.
+    Fast path: seats fill from the front, so unless cancellations or chosen seats left holes
+    the seats right after the counter are free, and consecutive seats sit in one row or two
+    adjacent ones; checking just those keeps the lock short on big cabins. Otherwise every
+    taken seat is read and the party is seated by `assign_together`.
     """
     labels = flight.seat_labels()
     active = Ticket.objects.filter(flight_id=flight.pk, status=Ticket.Status.ACTIVE).order_by()
@@ -115,11 +130,43 @@ def _free_seats(flight: Flight, count: int) -> list[str]:
     if len(candidates) == count and not active.filter(seat__in=candidates).exists():
         return list(candidates)
     taken = set(active.values_list("seat", flat=True))
-    return list(islice((seat for seat in labels if seat not in taken), count))
+    free = [seat for seat in cabin(flight.capacity, flight.layout) if seat.label not in taken]
+    return [seat.label for seat in assign_together(free, count)]
 
 
-def _booking_create_locked(*, user: User, flight: Flight, passenger_names: list[str], token: uuid.UUID) -> Booking:
+def _seats_for(flight: Flight, chosen: list[str | None]) -> list[str]:
+    """One seat per passenger: the chosen ones if free, the site's choice for the others."""
+    wanted = [label for label in chosen if label]
+    if not wanted:
+        return _free_seats(flight, len(chosen))
+    layout = seats_by_label(flight.capacity, flight.layout)
+    unknown = [label for label in wanted if label not in layout]
+    if unknown:
+        raise SeatUnknown(f"Seat {unknown[0]} does not exist on this flight.")
+    if len(set(wanted)) != len(wanted):
+        raise SeatUnknown("Each passenger needs a different seat.")
+    taken = set(
+        Ticket.objects.filter(flight_id=flight.pk, status=Ticket.Status.ACTIVE)
+        .order_by()
+        .values_list("seat", flat=True)
+    )
+    clashes = tuple(label for label in wanted if label in taken)
+    if clashes:
+        raise SeatTaken(seats=clashes)
+    free = [
+        seat for seat in cabin(flight.capacity, flight.layout) if seat.label not in taken and seat.label not in wanted
+    ]
+    assigned = iter(seat.label for seat in assign_together(free, len(chosen) - len(wanted)))
+    return [label or next(assigned) for label in chosen]
+
+
+def _booking_create_locked(
+    *, user: User, flight: Flight, passenger_names: list[str], token: uuid.UUID, chosen: list[str | None] | None
+) -> Booking:
     seats_wanted = len(passenger_names)
+    chosen = list(chosen or [None] * seats_wanted)
+    if len(chosen) != seats_wanted:
+        raise SeatUnknown("Choose one seat per passenger.")
     reference = new_reference()
     with transaction.atomic():
         _lock_flight_for_booking(flight)
@@ -131,7 +178,7 @@ def _booking_create_locked(*, user: User, flight: Flight, passenger_names: list[
                 if flight.seats_left == 0
                 else f"Sorry, only {flight.seats_left} seat{'s' if flight.seats_left != 1 else ''} left on this flight."
             )
-        seats = _free_seats(flight, seats_wanted)
+        seats = _seats_for(flight, chosen)
         booking = Booking.objects.create(
             reference=reference,
             user=user,

@@ -10,7 +10,7 @@ from .models import Airport, Flight
 class FlightAdminForm(forms.ModelForm):
     class Meta:
         model = Flight
-        fields = ["number", "origin", "destination", "departs_at", "arrives_at", "capacity", "price"]
+        fields = ["number", "origin", "destination", "departs_at", "arrives_at", "capacity", "layout", "price"]
 
     def clean_capacity(self):
         capacity = self.cleaned_data["capacity"]

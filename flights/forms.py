@@ -9,13 +9,14 @@ from django.utils import timezone
 
 from .models import FLIGHT_NUMBER_RE, Airport, Flight
 from .search_cache import cached_airports_matching
+from .seating import DEFAULT_LAYOUT, LAYOUT_CHOICES
 from .selectors import SORTS, TIME_WINDOWS, SearchQuery
 
 SCHEDULE_HORIZON_DAYS = 365
 MIN_STAFF_YEAR, MAX_STAFF_YEAR = 2000, 2100
 
 
-FLIGHT_FIELDS = ("number", "origin", "destination", "departs_at", "arrives_at", "price", "capacity")
+FLIGHT_FIELDS = ("number", "origin", "destination", "departs_at", "arrives_at", "price", "capacity", "layout")
 
 
 def flight_fields(cleaned_data: dict) -> dict:
@@ -129,6 +130,7 @@ class StaffFlightForm(forms.Form):
     )
     arrival_time = forms.TimeField(label="Arrival time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     capacity = forms.IntegerField(label="Seats", min_value=1, max_value=600, initial=settings.DEFAULT_FLIGHT_CAPACITY)
+    layout = forms.ChoiceField(label="Cabin layout", choices=LAYOUT_CHOICES, initial=DEFAULT_LAYOUT)
     price = forms.DecimalField(
         label=f"Price per seat ({settings.CURRENCY})", min_value=Decimal("0"), max_digits=10, decimal_places=2
     )
@@ -180,6 +182,7 @@ class StaffFlightForm(forms.Form):
             "arrival_date": arrives.date(),
             "arrival_time": arrives.time(),
             "capacity": flight.capacity,
+            "layout": flight.layout,
             "price": flight.price,
         }
 

@@ -8,7 +8,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
-from .seating import seat_labels
+from .seating import DEFAULT_LAYOUT, LAYOUT_CHOICES, seat_labels
 
 # An airline designator (two characters, at least one a letter), 1-4 digits, optional suffix.
 FLIGHT_NUMBER_RE = r"^([A-Z]{2}|[A-Z][0-9]|[0-9][A-Z])[0-9]{1,4}[A-Z]?$"
@@ -71,6 +71,14 @@ class Flight(models.Model):
     capacity = models.PositiveSmallIntegerField(
         default=settings.DEFAULT_FLIGHT_CAPACITY, validators=[MinValueValidator(1)]
     )
+    layout = models.CharField(
+        "cabin layout",
+        max_length=8,
+        choices=LAYOUT_CHOICES,
+        default=DEFAULT_LAYOUT,
+        db_default=DEFAULT_LAYOUT,
+        help_text="Seat letters per row; the capacity fills whole rows from the front.",
+    )
     # Moved only by booking services under the flight's row lock, with F() expressions.
     seats_booked = models.PositiveSmallIntegerField(default=0, editable=False)
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
@@ -125,4 +133,4 @@ class Flight(models.Model):
         return self.arrives_at.astimezone(self.destination.zone)
 
     def seat_labels(self) -> tuple[str, ...]:
-        return seat_labels(self.capacity)
+        return seat_labels(self.capacity, self.layout)

@@ -11,6 +11,7 @@ from .exceptions import CapacityBelowBooked, FlightNotEditable
 from .locking import is_lock_timeout, set_lock_timeout
 from .models import Airport, Flight
 from .search_cache import search_cache_invalidate
+from .seating import DEFAULT_LAYOUT, seat_labels
 
 
 def flight_create(
@@ -22,6 +23,7 @@ def flight_create(
     arrives_at: datetime,
     price: Decimal,
     capacity: int | None = None,
+    layout: str = DEFAULT_LAYOUT,
 ) -> Flight:
     """Add a scheduled flight (capacity defaults to 60). Database constraints back the form's checks."""
     flight = Flight(
@@ -31,6 +33,7 @@ def flight_create(
         departs_at=departs_at,
         arrives_at=arrives_at,
         price=price,
+        layout=layout,
     )
     if capacity:
         flight.capacity = capacity
@@ -50,9 +53,11 @@ def flight_update(
     arrives_at: datetime,
     price: Decimal,
     capacity: int,
+    layout: str | None = None,
 ) -> Flight:
-    """Edit a flight under its row lock. Raises CapacityBelowBooked if fewer seats than are sold,
-    FlightNotEditable for a cancelled flight."""
+    """Edit a flight under its row lock. Raises CapacityBelowBooked if fewer seats than are sold
+    or if a new capacity or layout would drop a seat a passenger holds, FlightNotEditable for a
+    cancelled flight."""
     with transaction.atomic():
         set_lock_timeout()
         try:
@@ -68,6 +73,19 @@ def flight_update(
         search_cache_invalidate(flight)  # the route-day it leaves, if the edit moves it
         if capacity < flight.seats_booked:
             raise CapacityBelowBooked(f"{flight.seats_booked} seats are already booked; capacity cannot go below that.")
+        layout = layout or flight.layout
+        if (capacity, layout) != (flight.capacity, flight.layout):
+            kept = set(seat_labels(capacity, layout))
+            lost = sorted(
+                seat
+                for seat in flight.tickets.filter(status="active").values_list("seat", flat=True)
+                if seat not in kept
+            )
+            if lost:
+                raise CapacityBelowBooked(
+                    f"Passengers hold seats the new cabin would not have ({', '.join(lost[:10])}); "
+                    "keep the capacity and layout, or move those passengers first."
+                )
         flight.number = number.upper()
         flight.origin = origin
         flight.destination = destination
@@ -75,6 +93,7 @@ def flight_update(
         flight.arrives_at = arrives_at
         flight.price = price
         flight.capacity = capacity
+        flight.layout = layout
         flight.save()
         search_cache_invalidate(flight)
     return flight

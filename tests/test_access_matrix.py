@@ -149,6 +149,7 @@ ROUTES += [
             "arrival_date": f"{w.flight.departs_local():%Y-%m-%d}",
             "arrival_time": "11:00",
             "capacity": "90",
+            "layout": "3-3",
             "price": "1.00",
         },
         changes=("staff",),

@@ -428,6 +428,7 @@ def _flight_form(**overrides) -> dict:
         "arrival_date": day,
         "arrival_time": "13:25",
         "capacity": "60",
+        "layout": "3-3",
         "price": "499.00",
         **overrides,
     }
@@ -527,6 +528,7 @@ def _edit_form(flight: Flight, **overrides) -> dict:
         "arrival_date": arrives.date().isoformat(),
         "arrival_time": arrives.strftime("%H:%M"),
         "capacity": str(flight.capacity),
+        "layout": flight.layout,
         "price": str(flight.price),
         **overrides,
     }

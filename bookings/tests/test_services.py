@@ -199,13 +199,15 @@ def test_database_allows_a_seat_again_once_its_ticket_is_cancelled():
     Ticket.objects.create(booking=booking, flight=booking.flight, passenger_name="X Y", seat=ticket.seat, price=1)
 
 
-def test_seat_freed_by_a_cancellation_is_assigned_before_later_seats():
+def test_a_party_sits_together_and_a_freed_seat_goes_to_someone_travelling_alone():
     flight = FlightFactory()
     first = make_booking(flight=flight, passengers=1)
-    make_booking(flight=flight, passengers=2)
-    booking_cancel(user=first.user, booking_id=first.pk)
-    refill = make_booking(flight=flight, passengers=2)
-    assert sorted(t.seat for t in refill.tickets.all()) == ["1A", "1D"]
+    make_booking(flight=flight, passengers=2)  # 1B, 1C
+    booking_cancel(user=first.user, booking_id=first.pk)  # 1A is a hole now
+    pair = make_booking(flight=flight, passengers=2)
+    assert sorted(t.seat for t in pair.tickets.all()) == ["1D", "1E"]  # side by side, not 1A + 1D
+    single = make_booking(flight=flight, passengers=1)
+    assert [t.seat for t in single.tickets.all()] == ["1A"]  # the front fills first
 
 
 def test_large_cabin_books_seats_after_the_last_sold():

@@ -26,6 +26,7 @@ def _change_data(flight, **overrides):
         "arrives_at_0": flight.arrives_at.strftime("%Y-%m-%d"),
         "arrives_at_1": flight.arrives_at.strftime("%H:%M:%S"),
         "capacity": flight.capacity,
+        "layout": flight.layout,
         "price": flight.price,
     }
     return {**data, **overrides}

@@ -34,6 +34,7 @@ def test_staff_adds_flight_with_local_times_stored_in_utc(staff_client):
             "arrival_date": "2027-07-01",
             "arrival_time": "13:25",
             "capacity": "60",
+            "layout": "3-3",
             "price": "499.00",
         },
     )
