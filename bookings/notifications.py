@@ -14,8 +14,22 @@ def _local(moment, zone) -> str:
     return moment.astimezone(zone).strftime("%a %d %b %Y, %H:%M %Z")
 
 
+def _absolute(name: str, *args) -> str:
+    return settings.SITE_URL + reverse(name, args=args)
+
+
+def _passenger(booking: Booking, ticket: Ticket) -> dict:
+    passenger = {"name": ticket.passenger_name, "seat": ticket.seat}
+    # Checked in memory: a booking being cancelled may hold tickets read before the update.
+    if not booking.is_cancelled and ticket.status == Ticket.Status.ACTIVE:
+        passenger["eticket_url"] = _absolute("bookings:eticket", booking.reference, ticket.pk)
+    return passenger
+
+
 def booking_email_context(booking: Booking, flight: Flight, tickets: Iterable[Ticket], *, name: str) -> dict:
-    return {
+    """Links are absolute (SITE_URL): the worker renders the mail, with no request to go by.
+    E-ticket and calendar links are left out once the booking is cancelled."""
+    context = {
         "name": name,
         "reference": booking.reference,
         "flight_number": flight.number,
@@ -23,7 +37,10 @@ def booking_email_context(booking: Booking, flight: Flight, tickets: Iterable[Ti
         "destination": f"{flight.destination.city or flight.destination.name} ({flight.destination.iata})",
         "departs": _local(flight.departs_at, flight.origin.zone),
         "arrives": _local(flight.arrives_at, flight.destination.zone),
-        "passengers": [{"name": t.passenger_name, "seat": t.seat} for t in tickets],
+        "passengers": [_passenger(booking, ticket) for ticket in tickets],
         "total": f"{booking.total_price:,.2f} {settings.CURRENCY}",
-        "url": settings.SITE_URL + reverse("bookings:detail", args=[booking.reference]),
+        "url": _absolute("bookings:detail", booking.reference),
     }
+    if not booking.is_cancelled:
+        context["calendar_url"] = _absolute("bookings:calendar", booking.reference)
+    return context

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views
+from . import views, views_tickets
 from .services import REFERENCE_LENGTH
 
 
@@ -29,4 +29,6 @@ urlpatterns = [
     path("staff/manifest/", views.staff_manifest_lookup, name="staff_manifest_lookup"),
     path("staff/flights/<int:flight_id>/manifest/", views.staff_manifest, name="staff_manifest"),
     path("staff/flights/<int:flight_id>/remove/", views.staff_flight_remove, name="staff_flight_remove"),
+    path("bookings/<ref:reference>/tickets/<int:ticket_id>/", views_tickets.ticket_eticket, name="eticket"),
+    path("bookings/<ref:reference>/calendar.ics", views_tickets.booking_calendar, name="calendar"),
 ]

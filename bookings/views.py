@@ -10,11 +10,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import staff_required
+from flights import seating
 from flights.models import Flight
 from flights.selectors import flights_by_number_on_local_day
 
 from . import selectors, services
-from .exceptions import BookingError
+from .exceptions import BookingError, SeatTaken
 from .forms import BookingForm, ManifestLookupForm, passenger_count
 from .models import Booking
 
@@ -23,15 +24,27 @@ def _bookable_flight(flight_id: int) -> Flight:
     return get_object_or_404(Flight.objects.select_related("origin", "destination"), pk=flight_id)
 
 
+def _seat_map(flight: Flight, taken: set[str]) -> list[tuple[int, list[dict]]]:
+    """The cabin for the seat map: each row's seats with their state."""
+    return [
+        (row, [{"seat": seat, "taken": seat.label in taken} for seat in seats])
+        for row, seats in seating.rows(flight.capacity, flight.layout)
+    ]
+
+
 @require_http_methods(["GET", "POST"])
 def flight_book(request, flight_id: int):
-    """The flight page: live seats left and the passenger form. POST books (signed-in only)."""
+    """The flight page: live seats left, the seat map and the passenger form. POST books
+    (signed-in only). A seat taken meanwhile re-shows the fresh map with nearby free seats,
+    keeping everything else the passenger typed."""
     flight = _bookable_flight(flight_id)
+    taken = selectors.taken_seats(flight_id=flight.pk)
+    free = [seat for seat in seating.cabin(flight.capacity, flight.layout) if seat.label not in taken]
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         count = passenger_count(request.POST.get("passengers"))
-        form = BookingForm(request.POST, passengers=count)
+        form = BookingForm(request.POST, passengers=count, free_seats=free, cabin_labels=flight.seat_labels())
         if not form.is_valid() and "token" in form.errors:
             # Re-render with a fresh one-time token so that the corrected form can be sent.
             form.data = form.data.copy()
@@ -43,7 +56,13 @@ def flight_book(request, flight_id: int):
                     flight_id=flight.pk,
                     passenger_names=form.passenger_names(),
                     token=form.cleaned_data["token"],
+                    seats=form.chosen_seats(),
                 )
+            except SeatTaken as error:
+                flight.refresh_from_db()
+                taken = selectors.taken_seats(flight_id=flight.pk)
+                free = [seat for seat in seating.cabin(flight.capacity, flight.layout) if seat.label not in taken]
+                form = _form_after_seat_clash(request, count, free, error, flight)
             except BookingError as error:
                 messages.error(request, error.message)
                 flight.refresh_from_db()
@@ -52,7 +71,7 @@ def flight_book(request, flight_id: int):
                 return redirect("bookings:detail", reference=booking.reference)
     else:
         count = passenger_count(request.GET.get("passengers"))
-        form = BookingForm(passengers=count)
+        form = BookingForm(passengers=count, free_seats=free)
     open_for_booking = not flight.is_cancelled and flight.departs_at > timezone.now()
     return render(
         request,
@@ -65,8 +84,33 @@ def flight_book(request, flight_id: int):
             "open_for_booking": open_for_booking,
             "enough_seats": flight.seats_left >= count,
             "passenger_choices": range(1, settings.MAX_PASSENGERS_PER_BOOKING + 1),
+            "seat_map": _seat_map(flight, taken),
         },
     )
+
+
+def _form_after_seat_clash(request, count: int, free, error: SeatTaken, flight: Flight) -> BookingForm:
+    """The submitted form again, on the fresh map: each lost seat cleared, with the nearest
+    free alternatives named on that passenger's seat field; names and other seats kept."""
+    data = request.POST.copy()
+    form = BookingForm(data, passengers=count, free_seats=free, cabin_labels=flight.seat_labels())
+    lost = {}
+    for index in range(1, count + 1):
+        if data.get(f"seat_{index}") in error.seats:
+            lost[index] = data[f"seat_{index}"]
+            data[f"seat_{index}"] = ""
+    form.is_valid()
+    by_label = seating.seats_by_label(flight.capacity, flight.layout)
+    kept = {data.get(f"seat_{index}") for index in range(1, count + 1)}
+    open_seats = [seat for seat in free if seat.label not in kept]  # not one the party already has
+    for index, label in lost.items():
+        others = ", ".join(seat.label for seat in seating.nearest_free(by_label[label], open_seats))
+        form.add_error(
+            f"seat_{index}",
+            f"Seat {label} was just taken by someone else."
+            + (f" Nearby free seats: {others}." if others else " Choose another seat."),
+        )
+    return form
 
 
 @login_required

@@ -132,5 +132,13 @@ class Flight(models.Model):
     def arrives_local(self):
         return self.arrives_at.astimezone(self.destination.zone)
 
+    # For templates: `{{ flight.departs_local|date }}` would convert back to the site's zone
+    # (UTC) and show the wrong day; a date or a time keeps the airport's local value.
+    def departs_local_date(self):
+        return self.departs_local().date()
+
+    def departs_local_time(self):
+        return self.departs_local().time()
+
     def seat_labels(self) -> tuple[str, ...]:
         return seat_labels(self.capacity, self.layout)

@@ -117,6 +117,7 @@ def assign_together(free: list[Seat], count: int) -> list[Seat]:
 
 def nearest_free(wanted: Seat, free: list[Seat], *, limit: int = 3) -> list[Seat]:
     """The free seats closest to `wanted` (rows count more than columns), best first."""
+
     def distance(seat: Seat) -> tuple[int, int, int]:
         rows_away = abs(seat.row - wanted.row)
         return (rows_away * 2 + abs(seat.column - wanted.column), rows_away, seat.row)

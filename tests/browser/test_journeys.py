@@ -132,9 +132,15 @@ def test_passenger_signs_up_books_two_seats_and_cancels(page, screenshot, london
 
     page.get_by_role("link", name="Select flight SK117").click()
     expect(page.get_by_role("heading", name="London to New York")).to_be_visible()
-    page.get_by_label("Passenger 1").fill("Ada Lovelace")
-    page.get_by_label("Passenger 2").fill("Charles Babbage")
+    page.get_by_label("Passenger 1: full name").fill("Ada Lovelace")
+    page.get_by_label("Passenger 2: full name").fill("Charles Babbage")
     expect(page.locator("#total")).to_have_text("€779.00")
+    # Two seats from the map: each click goes to the next passenger without one.
+    page.get_by_role("button", name="Seat 4C, aisle, free").click()
+    page.get_by_role("button", name="Seat 4D, aisle, free").click()
+    expect(page.get_by_label("Seat for passenger 1")).to_have_value("4C")
+    expect(page.get_by_label("Seat for passenger 2")).to_have_value("4D")
+    expect(page.get_by_role("button", name="Seat 4C, aisle, free")).to_have_attribute("aria-pressed", "true")
     screenshot(page, "flight")
     page.get_by_role("button", name="Book 2 seats").click()
 
@@ -143,6 +149,7 @@ def test_passenger_signs_up_books_two_seats_and_cancels(page, screenshot, london
     expect(page.get_by_role("heading", name=f"Booking {reference}")).to_be_visible()
     expect(page.locator("#status")).to_have_text("Confirmed")
     expect(page.get_by_role("cell", name="Charles Babbage")).to_be_visible()
+    expect(page.get_by_role("cell", name="4D", exact=True)).to_be_visible()
     screenshot(page, "booking")
     chosen.refresh_from_db()
     assert chosen.seats_booked == 2
