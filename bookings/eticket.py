@@ -9,10 +9,10 @@ from html import escape
 
 import segno
 from django.conf import settings
-from django.urls import reverse
 from icalendar import Calendar, Event
 
 from .models import Booking, Ticket
+from .notifications import absolute_url
 
 # Identifies our payload to a gate scanner; a format name, so it does not follow SITE_NAME.
 QR_PAYLOAD_PREFIX = "SKYWAY"
@@ -70,7 +70,7 @@ def booking_ics(booking: Booking) -> bytes:
     departs, arrives = flight.departs_local(), flight.arrives_local()
     active = [ticket for ticket in booking.tickets.all() if ticket.status == Ticket.Status.ACTIVE]
     seats = ", ".join(f"{ticket.passenger_name} (seat {ticket.seat})" for ticket in active)
-    url = settings.SITE_URL + reverse("bookings:detail", args=[booking.reference])
+    url = absolute_url("bookings:detail", booking.reference)
 
     event = Event()
     event.add("uid", f"{booking.reference}@skyway")

@@ -14,7 +14,8 @@ def _local(moment, zone) -> str:
     return moment.astimezone(zone).strftime("%a %d %b %Y, %H:%M %Z")
 
 
-def _absolute(name: str, *args) -> str:
+def absolute_url(name: str, *args) -> str:
+    """A link for an e-mail or a file: no request to take the host from (SITE_URL)."""
     return settings.SITE_URL + reverse(name, args=args)
 
 
@@ -22,7 +23,7 @@ def _passenger(booking: Booking, ticket: Ticket) -> dict:
     passenger = {"name": ticket.passenger_name, "seat": ticket.seat}
     # Checked in memory: a booking being cancelled may hold tickets read before the update.
     if not booking.is_cancelled and ticket.status == Ticket.Status.ACTIVE:
-        passenger["eticket_url"] = _absolute("bookings:eticket", booking.reference, ticket.pk)
+        passenger["eticket_url"] = absolute_url("bookings:eticket", booking.reference, ticket.pk)
     return passenger
 
 
@@ -39,8 +40,8 @@ def booking_email_context(booking: Booking, flight: Flight, tickets: Iterable[Ti
         "arrives": _local(flight.arrives_at, flight.destination.zone),
         "passengers": [_passenger(booking, ticket) for ticket in tickets],
         "total": f"{booking.total_price:,.2f} {settings.CURRENCY}",
-        "url": _absolute("bookings:detail", booking.reference),
+        "url": absolute_url("bookings:detail", booking.reference),
     }
     if not booking.is_cancelled:
-        context["calendar_url"] = _absolute("bookings:calendar", booking.reference)
+        context["calendar_url"] = absolute_url("bookings:calendar", booking.reference)
     return context

@@ -13,12 +13,13 @@ from accounts.models import User
 from flights.locking import is_lock_timeout, set_lock_timeout
 from flights.models import Flight
 from flights.search_cache import search_cache_invalidate
-from flights.seating import assign_together, cabin, seats_by_label
+from flights.seating import assign_together, free_seats, seats_by_label
 from notifications.services import outbox_enqueue
 
 from .exceptions import BookingClosed, CancellationClosed, FlightBusy, SeatTaken, SeatUnknown, SoldOut
 from .models import Booking, Ticket
 from .notifications import booking_email_context
+from .selectors import taken_seats
 
 logger = logging.getLogger(__name__)
 
@@ -129,8 +130,7 @@ def _free_seats(flight: Flight, count: int) -> list[str]:
     candidates = labels[flight.seats_booked : flight.seats_booked + count]
     if len(candidates) == count and not active.filter(seat__in=candidates).exists():
         return list(candidates)
-    taken = set(active.values_list("seat", flat=True))
-    free = [seat for seat in cabin(flight.capacity, flight.layout) if seat.label not in taken]
+    free = free_seats(flight.capacity, flight.layout, taken_seats(flight_id=flight.pk))
     return [seat.label for seat in assign_together(free, count)]
 
 
@@ -145,17 +145,11 @@ def _seats_for(flight: Flight, chosen: list[str | None]) -> list[str]:
         raise SeatUnknown(f"Seat {unknown[0]} does not exist on this flight.")
     if len(set(wanted)) != len(wanted):
         raise SeatUnknown("Each passenger needs a different seat.")
-    taken = set(
-        Ticket.objects.filter(flight_id=flight.pk, status=Ticket.Status.ACTIVE)
-        .order_by()
-        .values_list("seat", flat=True)
-    )
+    taken = taken_seats(flight_id=flight.pk)
     clashes = tuple(label for label in wanted if label in taken)
     if clashes:
         raise SeatTaken(seats=clashes)
-    free = [
-        seat for seat in cabin(flight.capacity, flight.layout) if seat.label not in taken and seat.label not in wanted
-    ]
+    free = free_seats(flight.capacity, flight.layout, taken, also_taken=wanted)
     assigned = iter(seat.label for seat in assign_together(free, len(chosen) - len(wanted)))
     return [label or next(assigned) for label in chosen]
 

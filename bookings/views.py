@@ -39,7 +39,7 @@ def flight_book(request, flight_id: int):
     keeping everything else the passenger typed."""
     flight = _bookable_flight(flight_id)
     taken = selectors.taken_seats(flight_id=flight.pk)
-    free = [seat for seat in seating.cabin(flight.capacity, flight.layout) if seat.label not in taken]
+    free = seating.free_seats(flight.capacity, flight.layout, taken)
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
@@ -61,7 +61,7 @@ def flight_book(request, flight_id: int):
             except SeatTaken as error:
                 flight.refresh_from_db()
                 taken = selectors.taken_seats(flight_id=flight.pk)
-                free = [seat for seat in seating.cabin(flight.capacity, flight.layout) if seat.label not in taken]
+                free = seating.free_seats(flight.capacity, flight.layout, taken)
                 form = _form_after_seat_clash(request, count, free, error, flight)
             except BookingError as error:
                 messages.error(request, error.message)

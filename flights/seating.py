@@ -85,6 +85,12 @@ def rows(capacity: int, layout: str = DEFAULT_LAYOUT) -> list[tuple[int, list[Se
     return [(row, list(seats)) for row, seats in groupby(cabin(capacity, layout), key=lambda seat: seat.row)]
 
 
+def free_seats(capacity: int, layout: str, taken: set[str], *, also_taken=()) -> list[Seat]:
+    """The cabin's seats not in `taken` (nor in `also_taken`), in cabin order."""
+    unavailable = taken.union(also_taken)
+    return [seat for seat in cabin(capacity, layout) if seat.label not in unavailable]
+
+
 def assign_together(free: list[Seat], count: int) -> list[Seat]:
     """`count` of the `free` seats for one party, sitting together when possible.
 

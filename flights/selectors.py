@@ -173,10 +173,8 @@ def bookable_flights(
     """`flight_search(...)[:limit]` as a list, for the results page: the same query, compiled
     once (flights.compiled), without the airport joins: the caller has the airports already."""
     airports = {airport.pk: airport for airport in (*origins, *destinations)}
-    sql, params = bookable_flights_sql(query=query, origin_zone=origins[0].zone, limit=limit, now=now)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    compiled = _compiled_search(len(query.origins), len(query.destinations), limit)
+    rows = compiled.rows(_route_values(query, *_search_range(query, origins[0].zone, now)))
     flights = []
     for row in rows:
         flight = Flight.from_db(connection.alias, FLIGHT_COLUMNS, row)
