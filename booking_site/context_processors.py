@@ -7,6 +7,7 @@ from django.urls import reverse
 NAV_URLS = {
     "search": "flights:search",
     "bookings": "bookings:list",
+    "manage": "bookings:manage",
     "schedule": "flights:staff_list",
     "manifest": "bookings:staff_manifest_lookup",
     "admin": "admin:index",

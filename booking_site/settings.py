@@ -38,6 +38,24 @@ MAX_PASSENGERS_PER_BOOKING = env.int("MAX_PASSENGERS_PER_BOOKING", default=9)
 DEFAULT_FLIGHT_CAPACITY = 60
 # How long a booking waits for a busy flight's row lock before "busy, try again".
 BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=3000)
+# Checkout: chosen seats are held this long while the passenger enters names and pays.
+BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
+# Ask each passenger's date of birth at checkout (some routes need it for immigration).
+ASK_DATE_OF_BIRTH = env.bool("ASK_DATE_OF_BIRTH", default=False)
+# Passengers can cancel online until this many hours before departure.
+CANCELLATION_CUTOFF_HOURS = env.int("CANCELLATION_CUTOFF_HOURS", default=3)
+# Fare rule: the full fare back when cancelled at least REFUND_FULL_DAYS before departure,
+# REFUND_LATE_PERCENT of it after that.
+REFUND_FULL_DAYS = env.int("REFUND_FULL_DAYS", default=7)
+REFUND_LATE_PERCENT = env.int("REFUND_LATE_PERCENT", default=50)
+# Dotted path to the payment provider class; the default charges nothing (docs/payments.md).
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="bookings.payments.TestPaymentProvider")
+# "Manage booking" (reference + last name, no login): attempts per client IP and per reference.
+MANAGE_BOOKING_RATE_IP = env("MANAGE_BOOKING_RATE_IP", default="10/m")
+MANAGE_BOOKING_RATE_REFERENCE = env("MANAGE_BOOKING_RATE_REFERENCE", default="20/h")
+# Behind a proxy every client has the proxy's REMOTE_ADDR: name the header carrying the real
+# address (e.g. HTTP_X_REAL_IP, set by the proxy itself, never by the client).
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -170,6 +188,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": 60.0},
     "airport-traffic": {"task": "flights.tasks.airport_traffic_refresh", "schedule": 3600.0},
+    "holds-expire": {"task": "bookings.tasks.holds_expire", "schedule": 60.0},
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -39,4 +39,16 @@ class FlightBusy(BookingError):
 
 
 class CancellationClosed(BookingError):
-    message = "This booking can no longer be cancelled: the flight has departed."
+    message = "This booking can no longer be cancelled online: the cancellation deadline has passed."
+
+
+class HoldExpired(BookingError):
+    message = "Your seat hold has expired and the seats were released. Please choose your seats again."
+
+
+class PaymentDeclined(BookingError):
+    message = "Your payment was declined. Please use another card."
+
+
+class CheckoutIncomplete(BookingError):
+    message = "Please enter every passenger's name before paying."

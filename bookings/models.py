@@ -8,19 +8,30 @@ from flights.models import Flight
 
 
 class Booking(models.Model):
+    """One checkout: seats held, then paid (confirmed); later cancelled, or the hold expires.
+
+    held -> confirmed -> cancelled (all passengers cancelled)
+    held -> expired (the hold ran out or was given up) | cancelled (staff cancelled the flight)
+    """
+
     class Status(models.TextChoices):
+        HELD = "held", "Seats on hold"
         CONFIRMED = "confirmed", "Confirmed"
         CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Hold expired"
 
     reference = models.CharField(max_length=6, unique=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")
     flight = models.ForeignKey(Flight, on_delete=models.PROTECT, related_name="bookings")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
     seat_count = models.PositiveSmallIntegerField()
     total_price = models.DecimalField(max_digits=12, decimal_places=2)
-    # One-time token from the booking form: a second submit finds this booking instead of a new one.
+    # One-time token from the seat form: a second submit finds this booking instead of a new one.
     token = models.UUIDField(default=uuid.uuid4, editable=False)
+    # While held, the seats are the passenger's until then; kept afterwards as history.
+    hold_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by_staff = models.BooleanField(default=False)
 
@@ -30,8 +41,18 @@ class Booking(models.Model):
             models.UniqueConstraint(fields=["user", "token"], name="booking_user_token_unique"),
             models.CheckConstraint(condition=Q(seat_count__gte=1), name="booking_has_seats"),
             models.CheckConstraint(condition=Q(total_price__gte=0), name="booking_total_not_negative"),
+            models.CheckConstraint(
+                condition=~Q(status="held") | Q(hold_expires_at__isnull=False), name="booking_hold_has_expiry"
+            ),
         ]
-        indexes = [models.Index(fields=["user", "-created_at"], name="booking_user_idx")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="booking_user_idx"),
+            # Lapsed holds: per flight under its lock (booking), and site-wide (the cleanup task).
+            models.Index(
+                fields=["flight", "hold_expires_at"], condition=Q(status="held"), name="booking_flight_hold_idx"
+            ),
+            models.Index(fields=["hold_expires_at"], condition=Q(status="held"), name="booking_hold_expiry_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.reference
@@ -40,29 +61,85 @@ class Booking(models.Model):
     def is_cancelled(self) -> bool:
         return self.status == self.Status.CANCELLED
 
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == self.Status.CONFIRMED
+
+    @property
+    def is_held(self) -> bool:
+        return self.status == self.Status.HELD
+
 
 class Ticket(models.Model):
-    """One passenger on one seat of one flight."""
+    """One passenger on one seat of one flight. A held ticket becomes active when paid."""
 
     class Status(models.TextChoices):
+        HELD = "held", "On hold"
         ACTIVE = "active", "Active"
         CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Hold expired"
+
+    # A seat is in use (no one else may have it) while its ticket is held or active.
+    IN_USE = (Status.HELD, Status.ACTIVE)
 
     booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="tickets")
-    # Denormalised from the booking so the database can forbid two active tickets on one seat.
+    # Denormalised from the booking so the database can forbid two tickets in use on one seat.
     flight = models.ForeignKey(Flight, on_delete=models.PROTECT, related_name="tickets")
-    passenger_name = models.CharField(max_length=100)
+    # Blank while the seat is only held: the names come in the next checkout step.
+    passenger_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=60, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
     seat = models.CharField(max_length=4)
     price = models.DecimalField(max_digits=10, decimal_places=2)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.HELD)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    refund_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
 
     class Meta:
         ordering = ["booking", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["flight", "seat"], condition=Q(status="active"), name="ticket_one_active_per_seat"
+                fields=["flight", "seat"],
+                condition=Q(status__in=["held", "active"]),
+                name="ticket_one_per_seat_in_use",
+            ),
+            models.CheckConstraint(
+                condition=Q(refund_amount__isnull=True) | Q(refund_amount__gte=0, refund_amount__lte=models.F("price")),
+                name="ticket_refund_within_price",
+            ),
+        ]
+        indexes = [models.Index(fields=["flight", "status"], name="ticket_flight_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.passenger_name or 'Passenger'} {self.seat}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class Payment(models.Model):
+    """What the payment provider charged for a booking. No card number is ever stored: only
+    the provider's reference and what a receipt shows (brand, last four digits)."""
+
+    booking = models.OneToOneField(Booking, on_delete=models.PROTECT, related_name="payment")
+    provider = models.CharField(max_length=40)
+    reference = models.CharField(max_length=100)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    card_brand = models.CharField(max_length=20, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "reference"], name="payment_provider_reference_unique"),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),
+                name="payment_refund_within_amount",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.passenger_name} {self.seat}"
+        return f"{self.provider} {self.reference}"

@@ -1,16 +1,19 @@
-"""Reads for bookings: a passenger's trips and a flight's manifest."""
+"""Reads for bookings: a passenger's trips, checkouts in progress, seats and the manifest."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from flights.models import Flight
+from flights.models import Flight, fold
 
 from .models import Booking, Ticket
 
+# What "My bookings" lists: paid bookings and their history, not checkouts.
+LISTED = (Booking.Status.CONFIRMED, Booking.Status.CANCELLED)
+
 
 def _with_details(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
-    return bookings.select_related("flight__origin", "flight__destination").prefetch_related(
+    return bookings.select_related("flight__origin", "flight__destination", "payment").prefetch_related(
         Prefetch("tickets", queryset=Ticket.objects.order_by("pk"))
     )
 
@@ -18,14 +21,27 @@ def _with_details(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
 def bookings_upcoming(*, user: User) -> QuerySet[Booking]:
     """The user's bookings on flights that have not departed, soonest first (cancelled too)."""
     return _with_details(
-        Booking.objects.filter(user=user, flight__departs_at__gt=timezone.now()).order_by("flight__departs_at", "pk")
+        Booking.objects.filter(user=user, status__in=LISTED, flight__departs_at__gt=timezone.now()).order_by(
+            "flight__departs_at", "pk"
+        )
     )
 
 
 def bookings_past(*, user: User) -> QuerySet[Booking]:
     """The user's bookings on flights that have departed, most recent first."""
     return _with_details(
-        Booking.objects.filter(user=user, flight__departs_at__lte=timezone.now()).order_by("-flight__departs_at", "-pk")
+        Booking.objects.filter(user=user, status__in=LISTED, flight__departs_at__lte=timezone.now()).order_by(
+            "-flight__departs_at", "-pk"
+        )
+    )
+
+
+def bookings_on_hold(*, user: User) -> QuerySet[Booking]:
+    """The user's checkouts still holding seats, to come back to."""
+    return _with_details(
+        Booking.objects.filter(user=user, status=Booking.Status.HELD, hold_expires_at__gt=timezone.now()).order_by(
+            "hold_expires_at"
+        )
     )
 
 
@@ -34,28 +50,52 @@ def booking_for_owner(*, user: User, reference: str) -> Booking:
     return _with_details(Booking.objects.filter(user=user)).get(reference=reference.upper())
 
 
+def booking_by_reference(*, reference: str) -> Booking:
+    """A booking by reference, with its details, for a visitor the view has already let in."""
+    return _with_details(Booking.objects.all()).get(reference=reference.upper())
+
+
+def booking_for_manage(*, reference: str, last_name: str) -> Booking:
+    """The paid booking with this reference on which some passenger has this last name
+    (case, accents and spacing ignored). Booking.DoesNotExist otherwise, whichever part
+    was wrong, so the answer tells a guesser nothing."""
+    wanted = fold(last_name)
+    booking = Booking.objects.prefetch_related("tickets").get(reference=reference.strip().upper(), status__in=LISTED)
+    if not wanted or all(fold(ticket.last_name) != wanted for ticket in booking.tickets.all()):
+        raise Booking.DoesNotExist
+    return booking
+
+
 def flight_manifest(*, flight: Flight) -> list[Ticket]:
-    """Every ticket on the flight, active ones first, in seat order (row, then letter)."""
-    tickets = Ticket.objects.filter(flight=flight).select_related("booking__user")
-    return sorted(tickets, key=lambda t: (t.status != Ticket.Status.ACTIVE, int(t.seat[:-1]), t.seat[-1]))
+    """Every passenger ticket on the flight (not lapsed holds): active first, then held,
+    then cancelled, each in seat order (row, then letter)."""
+    order = {Ticket.Status.ACTIVE: 0, Ticket.Status.HELD: 1, Ticket.Status.CANCELLED: 2}
+    tickets = Ticket.objects.filter(flight=flight).exclude(status=Ticket.Status.EXPIRED).select_related("booking__user")
+    return sorted(tickets, key=lambda t: (order[t.status], int(t.seat[:-1]), t.seat[-1]))
 
 
-def ticket_active_for_owner(*, user: User, reference: str, ticket_id: int) -> Ticket:
-    """An active ticket of the user's confirmed booking, with its flight and airports;
-    Ticket.DoesNotExist for anyone else's, a cancelled ticket or a cancelled booking."""
+def ticket_active_for_booking(*, booking: Booking, ticket_id: int) -> Ticket:
+    """An active ticket of a confirmed booking, with its flight and airports;
+    Ticket.DoesNotExist for a cancelled ticket, a cancelled booking or another booking's."""
     return Ticket.objects.select_related("booking", "flight__origin", "flight__destination").get(
-        pk=ticket_id,
-        booking__user=user,
-        booking__reference=reference.upper(),
-        booking__status=Booking.Status.CONFIRMED,
-        status=Ticket.Status.ACTIVE,
+        pk=ticket_id, booking=booking, booking__status=Booking.Status.CONFIRMED, status=Ticket.Status.ACTIVE
+    )
+
+
+def seats_in_use(*, flight_id: int) -> set[str]:
+    """Seat labels held or sold on the flight, lapsed holds included: what the booking
+    service sees under the flight lock, after it has released the lapsed holds it could."""
+    return set(
+        Ticket.objects.filter(flight_id=flight_id, status__in=Ticket.IN_USE).order_by().values_list("seat", flat=True)
     )
 
 
 def taken_seats(*, flight_id: int) -> set[str]:
-    """Seat labels with an active ticket on the flight (the live figure, not cached)."""
+    """Seat labels other passengers cannot have right now: sold, or held by a hold that has
+    not run out. A lapsed hold reads as free at once, before the cleanup releases it."""
+    live_hold = Q(status=Ticket.Status.HELD, booking__hold_expires_at__gt=timezone.now())
     return set(
-        Ticket.objects.filter(flight_id=flight_id, status=Ticket.Status.ACTIVE)
+        Ticket.objects.filter(Q(status=Ticket.Status.ACTIVE) | live_hold, flight_id=flight_id)
         .order_by()
         .values_list("seat", flat=True)
     )

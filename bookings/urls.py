@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views, views_tickets
+from . import views, views_checkout, views_manage, views_tickets
 from .services import REFERENCE_LENGTH
 
 
@@ -26,6 +26,11 @@ urlpatterns = [
     path("bookings/", views.booking_list, name="list"),
     path("bookings/<ref:reference>/", views.booking_detail, name="detail"),
     path("bookings/<ref:reference>/cancel/", views.booking_cancel, name="cancel"),
+    path("manage/", views_manage.manage_lookup, name="manage"),
+    path("checkout/<ref:reference>/passengers/", views_checkout.checkout_passengers, name="checkout_passengers"),
+    path("checkout/<ref:reference>/payment/", views_checkout.checkout_payment, name="checkout_payment"),
+    path("checkout/<ref:reference>/release/", views_checkout.checkout_release, name="checkout_release"),
+    path("checkout/<ref:reference>/done/", views_checkout.checkout_done, name="checkout_done"),
     path("staff/manifest/", views.staff_manifest_lookup, name="staff_manifest_lookup"),
     path("staff/flights/<int:flight_id>/manifest/", views.staff_manifest, name="staff_manifest"),
     path("staff/flights/<int:flight_id>/remove/", views.staff_flight_remove, name="staff_flight_remove"),

@@ -4,20 +4,23 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.decorators import staff_required
 from flights import seating
 from flights.models import Flight
 from flights.selectors import flights_by_number_on_local_day
+from flights.templatetags.flight_format import money
 
 from . import selectors, services
-from .exceptions import BookingError, SeatTaken
-from .forms import BookingForm, ManifestLookupForm, passenger_count
+from .access import booking_for_request, booking_visitor_required
+from .exceptions import BookingError, CancellationClosed, SeatTaken
+from .fares import cancellation_deadline, fare_rule_text, refund_due
+from .forms import CancelForm, ManifestLookupForm, SeatForm, passenger_count
 from .models import Booking
+from .views_checkout import checkout_url
 
 
 def _bookable_flight(flight_id: int) -> Flight:
@@ -34,9 +37,9 @@ def _seat_map(flight: Flight, taken: set[str]) -> list[tuple[int, list[dict]]]:
 
 @require_http_methods(["GET", "POST"])
 def flight_book(request, flight_id: int):
-    """The flight page: live seats left, the seat map and the passenger form. POST books
-    (signed-in only). A seat taken meanwhile re-shows the fresh map with nearby free seats,
-    keeping everything else the passenger typed."""
+    """The flight page and checkout step 1: live seats left, the seat map and a seat per
+    passenger. POST (signed-in only) holds the seats and goes on to the passenger details.
+    A seat taken meanwhile re-shows the fresh map with nearby free seats, keeping the rest."""
     flight = _bookable_flight(flight_id)
     taken = selectors.taken_seats(flight_id=flight.pk)
     free = seating.free_seats(flight.capacity, flight.layout, taken)
@@ -44,35 +47,33 @@ def flight_book(request, flight_id: int):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         count = passenger_count(request.POST.get("passengers"))
-        form = BookingForm(request.POST, passengers=count, free_seats=free, cabin_labels=flight.seat_labels())
+        form = SeatForm(request.POST, passengers=count, free_seats=free, cabin_labels=flight.seat_labels())
         if not form.is_valid() and "token" in form.errors:
             # Re-render with a fresh one-time token so that the corrected form can be sent.
             form.data = form.data.copy()
             form.data["token"] = str(uuid.uuid4())
         elif form.is_valid():
             try:
-                booking = services.booking_create(
+                booking = services.booking_hold(
                     user=request.user,
                     flight_id=flight.pk,
-                    passenger_names=form.passenger_names(),
-                    token=form.cleaned_data["token"],
                     seats=form.chosen_seats(),
+                    token=form.cleaned_data["token"],
                 )
             except SeatTaken as error:
-                flight.refresh_from_db()
                 taken = selectors.taken_seats(flight_id=flight.pk)
                 free = seating.free_seats(flight.capacity, flight.layout, taken)
                 form = _form_after_seat_clash(request, count, free, error, flight)
             except BookingError as error:
                 messages.error(request, error.message)
                 flight.refresh_from_db()
+                taken = selectors.taken_seats(flight_id=flight.pk)
             else:
-                messages.success(request, f"Booked! Your booking reference is {booking.reference}.")
-                return redirect("bookings:detail", reference=booking.reference)
+                return redirect(checkout_url(booking))
     else:
         count = passenger_count(request.GET.get("passengers"))
-        form = BookingForm(passengers=count, free_seats=free)
-    open_for_booking = not flight.is_cancelled and flight.departs_at > timezone.now()
+        form = SeatForm(passengers=count, free_seats=free)
+    seats_left = max(flight.capacity - len(taken), 0)
     return render(
         request,
         "bookings/flight_book.html",
@@ -81,19 +82,21 @@ def flight_book(request, flight_id: int):
             "form": form,
             "passengers": count,
             "total": flight.price * count,
-            "open_for_booking": open_for_booking,
-            "enough_seats": flight.seats_left >= count,
+            "seats_left": seats_left,
+            "open_for_booking": not flight.is_cancelled and flight.departs_at > timezone.now(),
+            "enough_seats": seats_left >= count,
             "passenger_choices": range(1, settings.MAX_PASSENGERS_PER_BOOKING + 1),
             "seat_map": _seat_map(flight, taken),
+            "hold_minutes": settings.BOOKING_HOLD_MINUTES,
         },
     )
 
 
-def _form_after_seat_clash(request, count: int, free, error: SeatTaken, flight: Flight) -> BookingForm:
+def _form_after_seat_clash(request, count: int, free, error: SeatTaken, flight: Flight) -> SeatForm:
     """The submitted form again, on the fresh map: each lost seat cleared, with the nearest
-    free alternatives named on that passenger's seat field; names and other seats kept."""
+    free alternatives named on that passenger's seat field; the other seats kept."""
     data = request.POST.copy()
-    form = BookingForm(data, passengers=count, free_seats=free, cabin_labels=flight.seat_labels())
+    form = SeatForm(data, passengers=count, free_seats=free, cabin_labels=flight.seat_labels())
     lost = {}
     for index in range(1, count + 1):
         if data.get(f"seat_{index}") in error.seats:
@@ -110,6 +113,8 @@ def _form_after_seat_clash(request, count: int, free, error: SeatTaken, flight: 
             f"Seat {label} was just taken by someone else."
             + (f" Nearby free seats: {others}." if others else " Choose another seat."),
         )
+    if not lost:  # taken in the race, but not one the passenger chose: say so plainly
+        form.add_error(None, error.message)
     return form
 
 
@@ -119,37 +124,110 @@ def booking_list(request):
         request,
         "bookings/booking_list.html",
         {
+            "on_hold": selectors.bookings_on_hold(user=request.user),
             "upcoming": selectors.bookings_upcoming(user=request.user),
             "past": selectors.bookings_past(user=request.user),
         },
     )
 
 
-@login_required
+@booking_visitor_required
+@require_safe
 def booking_detail(request, reference: str):
-    try:
-        booking = selectors.booking_for_owner(user=request.user, reference=reference)
-    except Booking.DoesNotExist:
-        raise Http404("No booking with that reference.") from None
-    can_cancel = not booking.is_cancelled and booking.flight.departs_at > timezone.now()
-    return render(request, "bookings/booking_detail.html", {"booking": booking, "can_cancel": can_cancel})
+    booking = booking_for_request(request, reference)
+    if booking.status == Booking.Status.HELD and booking.hold_expires_at > timezone.now():
+        return redirect(checkout_url(booking))
+    if booking.status in (Booking.Status.HELD, Booking.Status.EXPIRED):
+        messages.info(request, "That seat hold has expired and the seats were released. Please choose seats again.")
+        return redirect("bookings:book", flight_id=booking.flight_id)
+    flight = booking.flight
+    deadline = cancellation_deadline(flight.departs_at)
+    now = timezone.now()
+    can_cancel = booking.is_confirmed and now < deadline
+    return render(
+        request,
+        "bookings/booking_detail.html",
+        {
+            "booking": booking,
+            "flight": flight,
+            "can_cancel": can_cancel,
+            "departed": flight.departs_at <= now,
+            "cancellation_deadline": deadline,
+            "fare_rule": fare_rule_text(),
+            "refunded": sum(ticket.refund_amount or 0 for ticket in booking.tickets.all()),
+            "owner": request.user.is_authenticated and booking.user_id == request.user.pk,
+        },
+    )
 
 
-@login_required
-@require_POST
+@booking_visitor_required
+@require_http_methods(["GET", "POST"])
 def booking_cancel(request, reference: str):
-    booking = get_object_or_404(Booking, reference=reference.upper(), user=request.user)
-    was_cancelled = booking.is_cancelled
-    try:
-        services.booking_cancel(user=request.user, booking_id=booking.pk)
-    except BookingError as error:
-        messages.error(request, error.message)
-    else:
-        if was_cancelled:
-            messages.info(request, f"Booking {booking.reference} was already cancelled.")
-        else:
-            messages.success(request, f"Booking {booking.reference} is cancelled. We have e-mailed you a confirmation.")
+    """Cancel some or all passengers in two steps: choose them (each with the refund due),
+    then confirm the total refund. A repeated confirm finds nothing left to cancel."""
+    booking = booking_for_request(request, reference)
+    active = [ticket for ticket in booking.tickets.all() if ticket.is_active]
+    if not booking.is_confirmed or not active:
+        messages.info(request, f"Booking {booking.reference} was already cancelled.")
+        return redirect("bookings:detail", reference=booking.reference)
+    flight = booking.flight
+    now = timezone.now()
+    if now >= cancellation_deadline(flight.departs_at):
+        messages.error(request, CancellationClosed.message)
+        return redirect("bookings:detail", reference=booking.reference)
+    refunds = {ticket.pk: refund_due(ticket.price, departs_at=flight.departs_at, at=now) for ticket in active}
+    context = {"booking": booking, "flight": flight, "fare_rule": fare_rule_text(), "refunds": refunds}
+    if request.method == "GET":
+        form = CancelForm(tickets=active)
+        return render(
+            request,
+            "bookings/booking_cancel.html",
+            {**context, "form": form, "active": active, "checked": set(refunds)},
+        )
+    # Every ticket of the booking is a valid choice here: one cancelled by a first submit
+    # is then "nothing left to do", not an error.
+    form = CancelForm(request.POST, tickets=booking.tickets.all())
+    if not form.is_valid():
+        checked = {ticket.pk for ticket in active if str(ticket.pk) in request.POST.getlist("tickets")}
+        return render(
+            request, "bookings/booking_cancel.html", {**context, "form": form, "active": active, "checked": checked}
+        )
+    chosen_ids = form.cleaned_data["tickets"]
+    chosen = [ticket for ticket in active if ticket.pk in chosen_ids]
+    if chosen and not form.cleaned_data["confirm"]:
+        return render(
+            request,
+            "bookings/booking_cancel_review.html",
+            {
+                **context,
+                "chosen": [(ticket, refunds[ticket.pk]) for ticket in chosen],
+                "refund_total": sum(refunds[ticket.pk] for ticket in chosen),
+                "whole": len(chosen) == len(active),
+            },
+        )
+    _cancel_passengers(request, booking, chosen_ids if chosen else [])
     return redirect("bookings:detail", reference=booking.reference)
+
+
+def _cancel_passengers(request, booking: Booking, ticket_ids: list[int]) -> None:
+    """Cancel the chosen passengers and say what happened (nothing, on a repeated submit)."""
+    cancelled = []
+    if ticket_ids:
+        try:
+            cancelled = services.booking_cancel(user=booking.user, booking_id=booking.pk, ticket_ids=ticket_ids)
+        except BookingError as error:
+            messages.error(request, error.message)
+            return
+    if not cancelled:
+        messages.info(request, "Those passengers are already cancelled.")
+        return
+    refund = sum(ticket.refund_amount for ticket in cancelled)
+    names = ", ".join(ticket.passenger_name for ticket in cancelled)
+    messages.success(
+        request,
+        f"Cancelled: {names}. A refund of {money(refund)} is on its way to your card. "
+        "We have e-mailed you a confirmation.",
+    )
 
 
 @staff_required

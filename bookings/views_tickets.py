@@ -1,22 +1,23 @@
 """A passenger's printable e-tickets and the booking's calendar file (owner only, 404 otherwise)."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 
 from . import selectors
+from .access import booking_for_request, booking_visitor_required
 from .eticket import booking_ics, ticket_qr_svg
-from .models import Booking, Ticket
+from .models import Ticket
 
 
-@login_required
+@booking_visitor_required
 @require_safe
 def ticket_eticket(request, reference: str, ticket_id: int):
-    """One active ticket of the user's confirmed booking, laid out to print, with its QR code."""
+    """One active ticket of the visitor's confirmed booking, laid out to print, with its QR code."""
+    booking = booking_for_request(request, reference)
     try:
-        ticket = selectors.ticket_active_for_owner(user=request.user, reference=reference, ticket_id=ticket_id)
+        ticket = selectors.ticket_active_for_booking(booking=booking, ticket_id=ticket_id)
     except Ticket.DoesNotExist:
         raise Http404("No active ticket with that number on your booking.") from None
     # segno writes the SVG itself and escapes the one piece of text in it (the title);
@@ -29,15 +30,12 @@ def ticket_eticket(request, reference: str, ticket_id: int):
     )
 
 
-@login_required
+@booking_visitor_required
 @require_safe
 def booking_calendar(request, reference: str):
-    """The user's confirmed booking as an .ics file to add to a calendar."""
-    try:
-        booking = selectors.booking_for_owner(user=request.user, reference=reference)
-    except Booking.DoesNotExist:
-        raise Http404("No booking with that reference.") from None
-    if booking.is_cancelled:
+    """The visitor's confirmed booking as an .ics file to add to a calendar."""
+    booking = booking_for_request(request, reference)
+    if not booking.is_confirmed:
         raise Http404("This booking is cancelled.")
     return HttpResponse(
         booking_ics(booking),

@@ -78,7 +78,8 @@ def flight_update(
             kept = set(seat_labels(capacity, layout))
             lost = sorted(
                 seat
-                for seat in flight.tickets.filter(status="active").values_list("seat", flat=True)
+                # Seats in use: held or sold (bookings.Ticket.IN_USE; flights does not import bookings).
+                for seat in flight.tickets.filter(status__in=["held", "active"]).values_list("seat", flat=True)
                 if seat not in kept
             )
             if lost:

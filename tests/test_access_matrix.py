@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import StaffFactory, UserFactory
 from bookings.models import Booking
-from bookings.tests.factories import make_booking
+from bookings.tests.factories import make_booking, make_hold
 from flights.models import Flight
 from flights.tests.factories import AirportFactory, FlightFactory
 
@@ -35,6 +35,7 @@ class World:
     staff: object
     flight: Flight
     booking: Booking
+    hold: Booking  # the owner's checkout in progress: seats held, no names yet
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,18 @@ class Route:
 
 
 def _booking_form(world):
-    return {"token": str(uuid.uuid4()), "passengers": "1", "passenger_1": "Ada Lovelace"}
+    return {"token": str(uuid.uuid4()), "passengers": "1"}
+
+
+def _cancel_all(world):
+    return {"tickets": [str(ticket.pk) for ticket in world.booking.tickets.all()], "confirm": "1"}
+
+
+def _manage_form(world):
+    return {"reference": world.booking.reference, "last_name": "2"}  # make_booking names "Passenger 2"
+
+
+OWNER_ONLY = {"anonymous": LOGIN, "owner": OK, "other": NOT_FOUND, "staff": NOT_FOUND}
 
 
 def _same(value):
@@ -105,15 +117,46 @@ ROUTES = [
         "post",
         lambda w: reverse("bookings:cancel", args=[w.booking.reference]),
         {"anonymous": LOGIN, "owner": "->detail", "other": NOT_FOUND, "staff": NOT_FOUND},
+        data=_cancel_all,
+        changes=("owner",),
+    ),
+    Route("booking_cancel_get", "get", lambda w: reverse("bookings:cancel", args=[w.booking.reference]), OWNER_ONLY),
+    Route(
+        "booking_cancel_put",
+        "put",
+        lambda w: reverse("bookings:cancel", args=[w.booking.reference]),
+        {"anonymous": LOGIN, "owner": NOT_ALLOWED, "other": NOT_ALLOWED, "staff": NOT_ALLOWED},
+    ),
+    Route("manage_booking", "get", lambda w: reverse("bookings:manage"), _same(OK)),
+    # Knowing the reference and a passenger's last name opens the booking, signed in or not.
+    Route("manage_booking_post", "post", lambda w: reverse("bookings:manage"), _same("->detail"), data=_manage_form),
+    Route(
+        "checkout_passengers",
+        "get",
+        lambda w: reverse("bookings:checkout_passengers", args=[w.hold.reference]),
+        OWNER_ONLY,
+    ),
+    Route(
+        "checkout_payment",
+        "get",
+        lambda w: reverse("bookings:checkout_payment", args=[w.hold.reference]),
+        {"anonymous": LOGIN, "owner": "->passengers", "other": NOT_FOUND, "staff": NOT_FOUND},
+    ),
+    Route(
+        "checkout_release",
+        "post",
+        lambda w: reverse("bookings:checkout_release", args=[w.hold.reference]),
+        {"anonymous": LOGIN, "owner": "->flight", "other": NOT_FOUND, "staff": NOT_FOUND},
         data=lambda w: {},
         changes=("owner",),
     ),
     Route(
-        "booking_cancel_get",
+        "checkout_release_get",
         "get",
-        lambda w: reverse("bookings:cancel", args=[w.booking.reference]),
+        lambda w: reverse("bookings:checkout_release", args=[w.hold.reference]),
         {"anonymous": LOGIN, "owner": NOT_ALLOWED, "other": NOT_ALLOWED, "staff": NOT_ALLOWED},
     ),
+    Route("checkout_done", "get", lambda w: reverse("bookings:checkout_done", args=[w.booking.reference]), OWNER_ONLY),
     Route(
         "eticket",
         "get",
@@ -195,6 +238,8 @@ REDIRECT_TARGETS = {
     "search": lambda w: reverse("flights:search"),
     "staff_list": lambda w: reverse("flights:staff_list"),
     "detail": lambda w: reverse("bookings:detail", args=[w.booking.reference]),
+    "passengers": lambda w: reverse("bookings:checkout_passengers", args=[w.hold.reference]),
+    "flight": lambda w: reverse("bookings:book", args=[w.flight.pk]),
 }
 
 
@@ -205,9 +250,15 @@ def world():
     flight = FlightFactory(number="SK100", origin=london, destination=new_york, capacity=60)
     owner = UserFactory(email="owner@example.test")
     booking = make_booking(user=owner, flight=flight, passengers=2)
+    hold = make_hold(user=owner, flight=flight)
     flight.refresh_from_db()
     return World(
-        owner=owner, other=UserFactory(email="other@example.test"), staff=StaffFactory(), flight=flight, booking=booking
+        owner=owner,
+        other=UserFactory(email="other@example.test"),
+        staff=StaffFactory(),
+        flight=flight,
+        booking=booking,
+        hold=hold,
     )
 
 
@@ -227,6 +278,7 @@ def _snapshot(world: World) -> dict:
     return {
         "flight": flight,
         "booking_status": Booking.objects.get(pk=world.booking.pk).status,
+        "hold_status": Booking.objects.get(pk=world.hold.pk).status,
         "bookings": Booking.objects.count(),
     }
 
@@ -241,8 +293,9 @@ def _assert_outcome(response, expected, world: World) -> None:
         assert urlsplit(response.url).path == reverse("admin:login")
     elif expected == "->booking":
         assert response.status_code == 302
-        newest = Booking.objects.exclude(pk=world.booking.pk).latest("pk")
-        assert response.url == reverse("bookings:detail", args=[newest.reference])
+        newest = Booking.objects.latest("pk")
+        assert newest.pk not in (world.booking.pk, world.hold.pk)
+        assert response.url == reverse("bookings:checkout_passengers", args=[newest.reference])
     elif isinstance(expected, str) and expected.startswith("->"):
         assert response.status_code == 302
         assert response.url == REDIRECT_TARGETS[expected[2:]](world)
@@ -281,6 +334,11 @@ def test_matrix_covers_every_named_url():
         "bookings:cancel",
         "bookings:eticket",
         "bookings:calendar",
+        "bookings:manage",
+        "bookings:checkout_passengers",
+        "bookings:checkout_payment",
+        "bookings:checkout_release",
+        "bookings:checkout_done",
         "accounts:signup",
         "accounts:login",
         "accounts:logout",
@@ -311,14 +369,23 @@ def test_matrix_covers_every_named_url():
 def test_legitimate_requests_do_what_they_say(world: World):
     """The rows that may change data: check the change itself, so the matrix's 302s mean success."""
     owner = _client_for("owner", world)
-    owner.post(reverse("bookings:cancel", args=[world.booking.reference]))
+    owner.post(reverse("bookings:cancel", args=[world.booking.reference]), _cancel_all(world))
     world.booking.refresh_from_db()
     world.flight.refresh_from_db()
-    assert world.booking.status == Booking.Status.CANCELLED and world.flight.seats_booked == 0
+    assert world.booking.status == Booking.Status.CANCELLED and world.flight.seats_booked == 1  # the hold
+
+    owner.post(reverse("bookings:checkout_release", args=[world.hold.reference]))
+    world.hold.refresh_from_db()
+    world.flight.refresh_from_db()
+    assert world.hold.status == Booking.Status.EXPIRED and world.flight.seats_booked == 0
 
     other = _client_for("other", world)
     other.post(reverse("bookings:book", args=[world.flight.pk]), _booking_form(world))
-    assert Booking.objects.filter(user=world.other, flight=world.flight, status=Booking.Status.CONFIRMED).count() == 1
+    assert Booking.objects.filter(user=world.other, flight=world.flight, status=Booking.Status.HELD).count() == 1
+
+    anonymous = _client_for("anonymous", world)
+    anonymous.post(reverse("bookings:manage"), _manage_form(world))
+    assert anonymous.get(reverse("bookings:detail", args=[world.booking.reference])).status_code == 200
 
     staff = _client_for("staff", world)
     staff.post(reverse("bookings:staff_flight_remove", args=[world.flight.pk]))
@@ -344,7 +411,7 @@ def test_non_staff_cannot_reach_an_admin_model_page(world: World):
 def test_booking_cancel_without_csrf_token_is_refused(world: World):
     client = _client_for("owner", world, enforce_csrf_checks=True)
     before = _snapshot(world)
-    response = client.post(reverse("bookings:cancel", args=[world.booking.reference]))
+    response = client.post(reverse("bookings:cancel", args=[world.booking.reference]), _cancel_all(world))
     assert response.status_code == 403
     assert _snapshot(world) == before
 
@@ -378,7 +445,8 @@ def test_booking_cancel_with_the_pages_csrf_token_works(world: World):
     page = client.get(reverse("bookings:detail", args=[world.booking.reference]))
     token = page.context["csrf_token"]
     response = client.post(
-        reverse("bookings:cancel", args=[world.booking.reference]), {"csrfmiddlewaretoken": str(token)}
+        reverse("bookings:cancel", args=[world.booking.reference]),
+        {"csrfmiddlewaretoken": str(token), **_cancel_all(world)},
     )
     assert response.status_code == 302
     world.booking.refresh_from_db()

@@ -1,14 +1,32 @@
-"""Bookings are made through the service (it holds the lock), never by a bare factory."""
+"""Bookings are made through the services (they hold the lock), never by a bare factory."""
 
 import uuid
 
 from accounts.tests.factories import UserFactory
-from bookings.services import booking_create
+from bookings import services
+from bookings.payments import Card
 from flights.tests.factories import FlightFactory
 
+# The test provider's cards (docs/payments.md).
+TEST_CARD = Card(number="4242424242424242", expiry_month=12, expiry_year=2099, cvc="123", holder="Test Holder")
+DECLINED_CARD = Card(number="4000000000000002", expiry_month=12, expiry_year=2099, cvc="123", holder="Test Holder")
 
-def make_booking(*, user=None, flight=None, passengers: int = 1, names: list[str] | None = None):
+
+def booking_create(**kwargs):
+    """The whole checkout (hold, names, pay) with a card that succeeds unless one is given."""
+    kwargs.setdefault("card", TEST_CARD)
+    return services.booking_create(**kwargs)
+
+
+def make_booking(*, user=None, flight=None, passengers: int = 1, names: list[str] | None = None, seats=None):
     user = user or UserFactory()
     flight = flight or FlightFactory()
     names = names or [f"Passenger {index + 1}" for index in range(passengers)]
-    return booking_create(user=user, flight_id=flight.pk, passenger_names=names, token=uuid.uuid4())
+    return booking_create(user=user, flight_id=flight.pk, passenger_names=names, token=uuid.uuid4(), seats=seats)
+
+
+def make_hold(*, user=None, flight=None, seats: list[str | None] | None = None, passengers: int = 1):
+    """Seats held at checkout step 1 (no names yet)."""
+    user = user or UserFactory()
+    flight = flight or FlightFactory()
+    return services.booking_hold(user=user, flight_id=flight.pk, seats=seats or [None] * passengers, token=uuid.uuid4())

@@ -12,7 +12,7 @@ from django.db.models import F
 from accounts.tests.factories import UserFactory
 from bookings.exceptions import FlightBusy, SoldOut
 from bookings.models import Booking, Ticket
-from bookings.services import booking_create
+from bookings.tests.factories import booking_create
 from flights.models import Flight
 from flights.tests.factories import FlightFactory
 
@@ -44,7 +44,9 @@ def run_threads(count: int, work) -> list:
 def overbooking_problems(flight_id: int) -> list[str]:
     """Every way the flight's seats could be wrong; empty when all invariants hold."""
     flight = Flight.objects.get(pk=flight_id)
-    active = Ticket.objects.filter(flight_id=flight_id, status=Ticket.Status.ACTIVE)
+    # Held seats count as taken until paid or released: with no checkout left half-way, as
+    # here, every seat in use is an active ticket.
+    active = Ticket.objects.filter(flight_id=flight_id, status__in=Ticket.IN_USE)
     problems = []
     if active.count() > flight.capacity:
         problems.append(f"{active.count()} active tickets on {flight.capacity} seats")
@@ -129,13 +131,19 @@ def _book_without_lock(*, user, flight_id: int, names: list[str]) -> None:
             reference=uuid.uuid4().hex[:6].upper(),
             user=user,
             flight=flight,
+            status=Booking.Status.CONFIRMED,
             seat_count=len(names),
             total_price=flight.price * len(names),
         )
         for name in names:
             # Seat labels outside the layout, so only the missing lock (not the seat index) is tested.
             Ticket.objects.create(
-                booking=booking, flight=flight, passenger_name=name, seat=uuid.uuid4().hex[:4], price=flight.price
+                booking=booking,
+                flight=flight,
+                passenger_name=name,
+                seat=uuid.uuid4().hex[:4],
+                price=flight.price,
+                status=Ticket.Status.ACTIVE,
             )
         threading.Event().wait(0.05)  # widen the race window
         Flight.objects.filter(pk=flight_id).update(seats_booked=flight.seats_booked + len(names))

@@ -8,8 +8,7 @@ import pytest
 from accounts.tests.factories import UserFactory
 from bookings.exceptions import FlightBusy, SeatTaken, SeatUnknown, SoldOut
 from bookings.models import Booking, Ticket
-from bookings.services import booking_create
-from bookings.tests.factories import make_booking
+from bookings.tests.factories import booking_create, make_booking
 from bookings.tests.test_concurrency import overbooking_problems, run_threads
 from flights.exceptions import CapacityBelowBooked
 from flights.models import Flight

@@ -9,8 +9,8 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from bookings.exceptions import BookingClosed, CancellationClosed, SoldOut
 from bookings.models import Booking, Ticket
-from bookings.services import REFERENCE_ALPHABET, booking_cancel, booking_create, flight_remove
-from bookings.tests.factories import make_booking
+from bookings.services import REFERENCE_ALPHABET, booking_cancel, flight_remove
+from bookings.tests.factories import booking_create, make_booking
 from flights.models import Flight
 from flights.tests.factories import FlightFactory
 from notifications.models import OutboxMessage

@@ -85,3 +85,22 @@ def split(text: str) -> list[str]:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key)
+
+
+@register.filter
+def minutes_left(seconds) -> str:
+    """570 -> "9:30 minutes": how long a hold has left, as the countdown shows it."""
+    seconds = max(int(seconds or 0), 0)
+    return f"{seconds // 60}:{seconds % 60:02d} minutes"
+
+
+@register.filter
+def card_groups(number: str) -> str:
+    """ "4242424242424242" -> "4242 4242 4242 4242"."""
+    return " ".join(number[index : index + 4] for index in range(0, len(number), 4))
+
+
+@register.filter
+def active_count(tickets) -> int:
+    """How many of these (prefetched) tickets are active: no query per booking card."""
+    return sum(1 for ticket in tickets if ticket.status == "active")

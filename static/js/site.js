@@ -43,4 +43,28 @@ document.addEventListener("DOMContentLoaded", () => {
     selects.forEach((s) => s.addEventListener("change", sync));
     sync();
   }
+  // Hold countdown: the page says how long the seats stay held; this keeps the figure live
+  // and, at zero, says the hold is over and stops the form from being sent.
+  const timer = document.querySelector("[data-hold-seconds]");
+  if (timer) {
+    const deadline = Date.now() + Number(timer.dataset.holdSeconds) * 1000;
+    const left = timer.querySelector(".hold-left");
+    let warned = false;
+    const tick = () => {
+      const seconds = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      left.textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")} minutes`;
+      if (seconds <= 60 && !warned) {
+        warned = true;
+        timer.setAttribute("aria-live", "polite");
+      }
+      if (seconds === 0) {
+        clearInterval(interval);
+        timer.classList.add("expired");
+        timer.textContent = timer.dataset.expiredText;
+        document.querySelectorAll("main form button[type=submit]").forEach((b) => { b.disabled = true; });
+      }
+    };
+    const interval = setInterval(tick, 1000);
+    tick();
+  }
 });

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import operations_group_ensure
 from bookings.models import Booking
+from bookings.payments import Card
 from bookings.services import booking_create
 from flights.airport_data import airports_load
 from flights.models import Airport, Flight
@@ -60,6 +61,10 @@ def _block_time(km: float) -> timedelta:
 
 def _fare(km: float) -> Decimal:
     return Decimal(round(39 + km * 0.085)) - Decimal("0.01")
+
+
+# The test payment provider's card that always succeeds (docs/payments.md); demo data only.
+DEMO_CARD = Card(number="4242424242424242", expiry_month=12, expiry_year=2099, cvc="123", holder="Ada Lovelace")
 
 
 class Command(BaseCommand):
@@ -130,4 +135,6 @@ class Command(BaseCommand):
         for number, names in (("SK100", ["Ada Lovelace", "Charles Babbage"]), ("SK110", ["Ada Lovelace"])):
             flight = Flight.objects.filter(number=number, departs_at__gte=soon).order_by("departs_at").first()
             if flight:
-                booking_create(user=passenger, flight_id=flight.pk, passenger_names=names, token=uuid.uuid4())
+                booking_create(
+                    user=passenger, flight_id=flight.pk, passenger_names=names, token=uuid.uuid4(), card=DEMO_CARD
+                )
