@@ -30,6 +30,7 @@ from .search import OWNED_KEYS as SEARCH_KEYS
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 HOT_THREADS = (1, 4, 16)
 SPREAD_THREADS = 4
+SEATMAP_THREADS = 4
 PGBENCH_CLIENTS = 4
 WEB_REQUESTS = 1000
 RATIO_TARGET = 0.3
@@ -42,6 +43,7 @@ OWNED_KEYS = {
     "booking": {
         *(f"booking_hot_c{threads}_per_s" for threads in HOT_THREADS),
         f"booking_spread_c{SPREAD_THREADS}_per_s",
+        f"booking_seatmap_hot_c{SEATMAP_THREADS}_per_s",
         "booking_lock_hold_ms",
         "booking_lock_statements",
     },
@@ -77,17 +79,31 @@ def _drop_outbox_queue() -> None:
 
 
 def booking_figures(figures: dict, user_ids: list[int], airports: dict) -> None:
-    from .booking import describe, profile_lock, run_bookings
+    from .booking import SEATMAP_CHOICES, book_from_seat_map, describe, profile_lock, run_bookings
     from .database import create_flight, create_spread_flights
 
     spread = create_spread_flights(airports)  # also ANALYZEs, so every run starts with fresh statistics
-    say(f"Booking through booking_create, 1 passenger each, {SECONDS:.0f} s per run:")
+    say(f"Checkouts through booking_create (hold, names, pay), 1 passenger each, {SECONDS:.0f} s per run:")
     hot_flights = {}
     for threads in HOT_THREADS:
         hot_flights[threads] = create_flight(number=f"HT{threads}", airports=airports)
         result = run_bookings(threads=threads, user_ids=user_ids, flight_ids=[hot_flights[threads]], seconds=SECONDS)
         figures[f"booking_hot_c{threads}_per_s"] = round(result.per_second, 1)
         say(f"  hot flight, {threads:2d} threads: {_line(result)}")
+
+    seatmap_flight = create_flight(number=f"SM{SEATMAP_THREADS}", airports=airports)
+    result = run_bookings(
+        threads=SEATMAP_THREADS,
+        user_ids=user_ids,
+        flight_ids=[seatmap_flight],
+        seconds=SECONDS,
+        book=book_from_seat_map,
+    )
+    figures[f"booking_seatmap_hot_c{SEATMAP_THREADS}_per_s"] = round(result.per_second, 1)
+    say(
+        f"  hot flight, {SEATMAP_THREADS:2d} threads, each reading the seat map and choosing one of the first "
+        f"{SEATMAP_CHOICES} free seats: {_line(result)}"
+    )
 
     result = run_bookings(threads=SPREAD_THREADS, user_ids=user_ids, flight_ids=spread, seconds=SECONDS)
     figures[f"booking_spread_c{SPREAD_THREADS}_per_s"] = round(result.per_second, 1)

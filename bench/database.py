@@ -140,11 +140,12 @@ def reset_bench_data() -> None:
     generating a million rows again on every run would dominate `make bench`."""
     from django.db import connection
 
-    from bookings.models import Booking, Ticket
+    from bookings.models import Booking, Payment, Ticket
     from flights.models import Flight
     from notifications.models import OutboxMessage
 
-    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in (Ticket, Booking, OutboxMessage))
+    booking_tables = (Payment, Ticket, Booking, OutboxMessage)
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in booking_tables)
     flights = connection.ops.quote_name(Flight._meta.db_table)
     with connection.cursor() as cursor:
         if Flight.objects.filter(number__startswith=SEARCH_FLIGHT_PREFIX).exists():

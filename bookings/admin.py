@@ -1,14 +1,36 @@
 from django.contrib import admin
 
-from .models import Booking, Ticket
+from .models import Booking, Payment, Ticket
 
 
 class TicketInline(admin.TabularInline):
     model = Ticket
     extra = 0
     can_delete = False
-    fields = ["passenger_name", "seat", "price", "status"]
-    readonly_fields = ["seat", "price", "status"]
+    fields = ["passenger_name", "date_of_birth", "seat", "price", "status", "refund_amount"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PaymentInline(admin.StackedInline):
+    model = Payment
+    can_delete = False
+    fields = [
+        "provider",
+        "reference",
+        "amount",
+        "currency",
+        "card_brand",
+        "card_last4",
+        "refunded_amount",
+        "created_at",
+    ]
+    readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -31,11 +53,13 @@ class BookingAdmin(admin.ModelAdmin):
         "seat_count",
         "total_price",
         "token",
+        "hold_expires_at",
         "created_at",
+        "confirmed_at",
         "cancelled_at",
         "cancelled_by_staff",
     ]
-    inlines = [TicketInline]
+    inlines = [TicketInline, PaymentInline]
     date_hierarchy = "created_at"
 
     # View only: bookings change through the services, which hold the flight lock; a save here
@@ -56,7 +80,7 @@ class TicketAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["passenger_name", "booking__reference", "flight__number"]
     list_select_related = ["flight__origin", "flight__destination", "booking"]
-    readonly_fields = ["booking", "flight", "seat", "price", "status"]
+    readonly_fields = ["booking", "flight", "seat", "price", "status", "refund_amount", "cancelled_at"]
 
     def has_add_permission(self, request):
         return False

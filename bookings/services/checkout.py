@@ -147,10 +147,19 @@ def _seats_for(flight: Flight, chosen: list[str | None]) -> list[str]:
         raise SeatUnknown(f"Seat {unknown[0]} does not exist on this flight.")
     if len(set(wanted)) != len(wanted):
         raise SeatUnknown("Each passenger needs a different seat.")
-    taken = seats_in_use(flight_id=flight.pk)
-    clashes = tuple(label for label in wanted if label in taken)
+    # Only the chosen seats are looked up (the partial unique index on flight + seat), not
+    # every seat in use: the lock stays short however full the cabin is.
+    in_use = set(
+        Ticket.objects.filter(flight_id=flight.pk, status__in=Ticket.IN_USE, seat__in=wanted)
+        .order_by()
+        .values_list("seat", flat=True)
+    )
+    clashes = tuple(label for label in wanted if label in in_use)
     if clashes:
         raise SeatTaken(seats=clashes)
+    if len(wanted) == len(chosen):
+        return list(chosen)
+    taken = seats_in_use(flight_id=flight.pk)
     free = free_seats(flight.capacity, flight.layout, taken, also_taken=wanted)
     assigned = iter(seat.label for seat in assign_together(free, len(chosen) - len(wanted)))
     return [label or next(assigned) for label in chosen]
