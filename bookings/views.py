@@ -167,13 +167,13 @@ def booking_cancel(request, reference: str):
     then confirm the total refund. A repeated confirm finds nothing left to cancel."""
     booking = booking_for_request(request, reference)
     active = [ticket for ticket in booking.tickets.all() if ticket.is_active]
-    if not booking.is_confirmed or not active:
-        messages.info(request, f"Booking {booking.reference} was already cancelled.")
-        return redirect("bookings:detail", reference=booking.reference)
     flight = booking.flight
     now = timezone.now()
-    if now >= cancellation_deadline(flight.departs_at):
-        messages.error(request, CancellationClosed.message)
+    refusal = _cancel_refusal(booking, active, now)
+    if refusal is not None:
+        level, text = refusal
+        if text:
+            messages.add_message(request, level, text)
         return redirect("bookings:detail", reference=booking.reference)
     refunds = {ticket.pk: refund_due(ticket.price, departs_at=flight.departs_at, at=now) for ticket in active}
     context = {"booking": booking, "flight": flight, "fare_rule": fare_rule_text(), "refunds": refunds}
@@ -207,6 +207,17 @@ def booking_cancel(request, reference: str):
         )
     _cancel_passengers(request, booking, chosen_ids if chosen else [])
     return redirect("bookings:detail", reference=booking.reference)
+
+
+def _cancel_refusal(booking: Booking, active: list, now) -> tuple[int, str] | None:
+    """(message level, text) when this booking cannot be cancelled now, None when it can."""
+    if booking.status in (Booking.Status.HELD, Booking.Status.EXPIRED):
+        return messages.INFO, ""  # not paid: the booking page says where that checkout stands
+    if not active:
+        return messages.INFO, f"Booking {booking.reference} was already cancelled."
+    if now >= cancellation_deadline(booking.flight.departs_at):
+        return messages.ERROR, CancellationClosed.message
+    return None
 
 
 def _cancel_passengers(request, booking: Booking, ticket_ids: list[int]) -> None:

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import selectors, services
@@ -36,7 +37,10 @@ def _held_booking(request, reference: str):
         return booking, None
     if booking.status == Booking.Status.CONFIRMED:
         return booking, redirect("bookings:detail", reference=booking.reference)
-    messages.error(request, HoldExpired.message)
+    if booking.status == Booking.Status.CANCELLED:  # the airline cancelled the flight
+        messages.error(request, "This flight has been cancelled, so your seats were released.")
+    else:
+        messages.error(request, HoldExpired.message)
     return booking, redirect("bookings:book", flight_id=booking.flight_id)
 
 
@@ -78,6 +82,7 @@ def checkout_passengers(request, reference: str):
 
 
 @login_required
+@sensitive_post_parameters("number", "cvc", "expiry", "holder")
 @require_http_methods(["GET", "POST"])
 def checkout_payment(request, reference: str):
     """Pay by card. A declined card keeps the hold and says why; the card number is never
