@@ -28,9 +28,10 @@ from .database import (
 from .search import OWNED_KEYS as SEARCH_KEYS
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
-HOT_THREADS = (1, 4, 16)
-SPREAD_THREADS = 4
-SEATMAP_THREADS = 4
+HOT_CLIENTS = (1, 4, 16)
+SPREAD_CLIENTS = 4
+SEATMAP_CLIENTS = 4
+CHECKOUT_CLIENTS = 4
 PGBENCH_CLIENTS = 4
 WEB_REQUESTS = 1000
 RATIO_TARGET = 0.3
@@ -41,9 +42,10 @@ PARTS = ("booking", "pgbench", "web", "search")
 # The keys each part writes: a key of a part that ran but did not measure it is dropped.
 OWNED_KEYS = {
     "booking": {
-        *(f"booking_hot_c{threads}_per_s" for threads in HOT_THREADS),
-        f"booking_spread_c{SPREAD_THREADS}_per_s",
-        f"booking_seatmap_hot_c{SEATMAP_THREADS}_per_s",
+        *(f"booking_hot_c{clients}_per_s" for clients in HOT_CLIENTS),
+        f"booking_spread_c{SPREAD_CLIENTS}_per_s",
+        f"booking_seatmap_hot_c{SEATMAP_CLIENTS}_per_s",
+        f"checkout_hot_c{CHECKOUT_CLIENTS}_per_s",
         "booking_lock_hold_ms",
         "booking_lock_statements",
     },
@@ -79,52 +81,65 @@ def _drop_outbox_queue() -> None:
 
 
 def booking_figures(figures: dict, user_ids: list[int], airports: dict) -> None:
-    from .booking import SEATMAP_CHOICES, book_from_seat_map, describe, profile_lock, run_bookings
+    from .booking import SEATMAP_CHOICES, checkout, describe, hold_from_seat_map, profile_lock, run_bookings
     from .database import create_flight, create_spread_flights
 
     spread = create_spread_flights(airports)  # also ANALYZEs, so every run starts with fresh statistics
-    say(f"Checkouts through booking_create (hold, names, pay), 1 passenger each, {SECONDS:.0f} s per run:")
+    say(
+        f"Bookings through booking_hold (seats held under the flight lock), 1 passenger each, "
+        f"client processes, {SECONDS:.0f} s per run:"
+    )
     hot_flights = {}
-    for threads in HOT_THREADS:
-        hot_flights[threads] = create_flight(number=f"HT{threads}", airports=airports)
-        result = run_bookings(threads=threads, user_ids=user_ids, flight_ids=[hot_flights[threads]], seconds=SECONDS)
-        figures[f"booking_hot_c{threads}_per_s"] = round(result.per_second, 1)
-        say(f"  hot flight, {threads:2d} threads: {_line(result)}")
+    for clients in HOT_CLIENTS:
+        hot_flights[clients] = create_flight(number=f"HT{clients}", airports=airports)
+        result = run_bookings(clients=clients, user_ids=user_ids, flight_ids=[hot_flights[clients]], seconds=SECONDS)
+        figures[f"booking_hot_c{clients}_per_s"] = round(result.per_second, 1)
+        say(f"  hot flight, {clients:2d} clients, the site chooses the seat: {_line(result)}")
 
-    seatmap_flight = create_flight(number=f"SM{SEATMAP_THREADS}", airports=airports)
+    seatmap_flight = create_flight(number=f"SM{SEATMAP_CLIENTS}", airports=airports)
     result = run_bookings(
-        threads=SEATMAP_THREADS,
+        clients=SEATMAP_CLIENTS,
         user_ids=user_ids,
         flight_ids=[seatmap_flight],
         seconds=SECONDS,
-        book=book_from_seat_map,
+        book=hold_from_seat_map,
     )
-    figures[f"booking_seatmap_hot_c{SEATMAP_THREADS}_per_s"] = round(result.per_second, 1)
+    figures[f"booking_seatmap_hot_c{SEATMAP_CLIENTS}_per_s"] = round(result.per_second, 1)
     say(
-        f"  hot flight, {SEATMAP_THREADS:2d} threads, each reading the seat map and choosing one of the first "
+        f"  hot flight, {SEATMAP_CLIENTS:2d} clients, each reading the seat map and choosing one of the first "
         f"{SEATMAP_CHOICES} free seats: {_line(result)}"
     )
 
-    result = run_bookings(threads=SPREAD_THREADS, user_ids=user_ids, flight_ids=spread, seconds=SECONDS)
-    figures[f"booking_spread_c{SPREAD_THREADS}_per_s"] = round(result.per_second, 1)
-    say(f"  {len(spread)} flights, {SPREAD_THREADS} threads: {_line(result)}")
+    result = run_bookings(clients=SPREAD_CLIENTS, user_ids=user_ids, flight_ids=spread, seconds=SECONDS)
+    figures[f"booking_spread_c{SPREAD_CLIENTS}_per_s"] = round(result.per_second, 1)
+    say(f"  {len(spread)} flights, {SPREAD_CLIENTS} clients: {_line(result)}")
 
-    say("\nInside the flight's row lock (one thread, no contention):")
+    checkout_flight = create_flight(number=f"CO{CHECKOUT_CLIENTS}", airports=airports)
+    result = run_bookings(
+        clients=CHECKOUT_CLIENTS, user_ids=user_ids, flight_ids=[checkout_flight], seconds=SECONDS, book=checkout
+    )
+    figures[f"checkout_hot_c{CHECKOUT_CLIENTS}_per_s"] = round(result.per_second, 1)
+    say(
+        f"\nWhole checkouts through booking_create (hold, names, pay with the test provider):\n"
+        f"  hot flight, {CHECKOUT_CLIENTS:2d} clients: {_line(result, unit='checkouts')}"
+    )
+
+    say("\nInside the flight's row lock (one client, no contention):")
     fresh = profile_lock(user_id=user_ids[0], flight_id=create_flight(number="HT0", airports=airports))
     say(describe(fresh))
-    busiest = max(HOT_THREADS)
+    busiest = max(HOT_CLIENTS)
     filled = profile_lock(user_id=user_ids[0], flight_id=hot_flights[busiest], samples=10)
     say(describe(filled))
     figures["booking_lock_hold_ms"] = round(fresh.hold_ms, 2)
     figures["booking_lock_statements"] = fresh.captured_between
 
 
-def _line(result) -> str:
-    """Rate, count, and this process's CPU: near 100% of one core means the GIL is the limit."""
+def _line(result, unit: str = "bookings") -> str:
+    """Rate, count, and the clients' CPU: what Python costs per booking, and in all."""
     text = (
-        f"{result.per_second:8.1f} bookings/s ({result.bookings} in {result.seconds:.1f} s; "
-        f"Python {result.cpu_ms_per_booking:.2f} ms CPU per booking, "
-        f"{result.cpu_seconds / result.seconds:.0%} of one core"
+        f"{result.per_second:8.1f} {unit}/s ({result.bookings} in {result.seconds:.1f} s; "
+        f"Python {result.cpu_ms_per_booking:.2f} ms CPU each, "
+        f"{result.cpu_seconds / result.seconds:.0%} of one core in all"
     )
     if result.failures:
         text += "; not booked: " + ", ".join(f"{count} {name}" for name, count in sorted(result.failure_kinds.items()))
@@ -153,7 +168,7 @@ def pgbench_figures(figures: dict, bench_url: str) -> None:
         figures[f"booking_ratio_c{PGBENCH_CLIENTS}"] = round(ratio, 3)
         verdict = "meets" if ratio >= RATIO_TARGET else "MISSES"
         say(
-            f"  booking_create at {PGBENCH_CLIENTS} threads / pgbench: {ratio:.3f} ({verdict} the target >= {RATIO_TARGET})"
+            f"  booking_hold at {PGBENCH_CLIENTS} clients / pgbench: {ratio:.3f} ({verdict} the target >= {RATIO_TARGET})"
         )
 
 
@@ -212,7 +227,7 @@ def main(argv: list[str]) -> int:
     _isolate_outbox_queue()
     reset_bench_data()
     airports = ensure_airports()
-    user_ids = ensure_users(max(HOT_THREADS))
+    user_ids = ensure_users(max(HOT_CLIENTS))
     say(f"Database {BENCH_DATABASE!r} migrated and reset ({time.monotonic() - began:.1f} s).")
     seed = None
     if "search" in parts:

@@ -1,15 +1,23 @@
-"""Checkouts per second through `bookings.services.booking_create` (hold the seats, name the
-passengers, pay with the test provider: three transactions, the first under the flight's row
-lock), and what happens in that lock."""
+"""Bookings per second, and what happens while the flight row is locked.
+
+A booking is `bookings.services.booking_hold`: the passenger's seats are taken for everyone
+else under the flight's row lock; this is the write the lock protects, and what pgbench's
+lock-protected write is compared with. A checkout is the passenger's whole journey through
+`booking_create`: hold, name the passengers, pay with the test provider (three transactions,
+only the first under the flight lock).
+
+Clients are forked processes, each with its own database connection, as gunicorn workers are:
+threads in one process would measure the GIL, not the booking.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import statistics
-import threading
 import time
+import traceback
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 PASSENGER = ["Bench Passenger"]
@@ -18,12 +26,12 @@ WARMUP_BOOKINGS = 2
 
 @dataclass
 class RunResult:
-    threads: int
+    clients: int
     bookings: int
     failures: int
     seconds: float
     failure_kinds: dict[str, int] = field(default_factory=dict)
-    cpu_seconds: float = 0.0  # this process, all threads, over the timed part
+    cpu_seconds: float = 0.0  # all client processes, over the timed part
 
     @property
     def cpu_ms_per_booking(self) -> float:
@@ -40,23 +48,30 @@ def _card():
     return Card(number="4242424242424242", expiry_month=12, expiry_year=2099, cvc="123", holder="Bench Passenger")
 
 
-def _book(user, flight_id: int, rng: random.Random | None = None) -> None:
-    """One passenger, the site chooses the seat."""
+def hold(user, flight_id: int, rng: random.Random | None = None) -> None:
+    """One passenger, the site chooses the seat: the booking under the flight lock."""
+    from bookings.services import booking_hold
+
+    booking_hold(user=user, flight_id=flight_id, seats=[None], token=uuid.uuid4())
+
+
+def checkout(user, flight_id: int, rng: random.Random | None = None) -> None:
+    """One passenger's whole checkout: hold a seat the site chooses, name, pay."""
     from bookings.services import booking_create
 
     booking_create(user=user, flight_id=flight_id, passenger_names=PASSENGER, token=uuid.uuid4(), card=_card())
 
 
 # A passenger picks from the free seats near the front, as people do: clients racing for the
-# same few seats makes some checkouts end in "seat taken", as on a busy real flight.
+# same few seats makes some bookings end in "seat taken", as on a busy real flight.
 SEATMAP_CHOICES = 12
 
 
-def book_from_seat_map(user, flight_id: int, rng: random.Random) -> None:
+def hold_from_seat_map(user, flight_id: int, rng: random.Random) -> None:
     """What the flight page and its POST do: read the live seat map (sold and held seats
-    taken), pick one of the first free seats, and check out with it."""
+    taken), pick one of the first free seats, and hold it."""
     from bookings.selectors import taken_seats
-    from bookings.services import booking_create
+    from bookings.services import booking_hold
     from flights.models import Flight
     from flights.seating import seat_labels
 
@@ -68,75 +83,80 @@ def book_from_seat_map(user, flight_id: int, rng: random.Random) -> None:
             free.append(label)
             if len(free) == SEATMAP_CHOICES:
                 break
-    booking_create(
-        user=user,
-        flight_id=flight_id,
-        passenger_names=PASSENGER,
-        token=uuid.uuid4(),
-        card=_card(),
-        seats=[rng.choice(free)],
-    )
+    booking_hold(user=user, flight_id=flight_id, seats=[rng.choice(free)], token=uuid.uuid4())
 
 
-def run_bookings(*, threads: int, user_ids: list[int], flight_ids: list[int], seconds: float, book=_book) -> RunResult:
-    """`threads` threads, each on its own connection and user, check out one seat at a time on a
-    random flight of `flight_ids` (one id: all on the same row lock) for `seconds`."""
+def _client(index, user_id, flight_ids, seconds, book, barrier, results) -> None:
+    """One client process: warm up, wait for the others, book until its time is up."""
+    from django.db import connection
+
+    from accounts.models import User
     from bookings.exceptions import FlightBusy, SeatTaken, SoldOut
 
-    start: list[float] = []  # wall clock and process CPU (all threads) when the threads are released
-    barrier = threading.Barrier(threads, action=lambda: start.extend((time.perf_counter(), time.process_time())))
+    rng = random.Random(index)
+    failures: dict[str, int] = {}
+    try:
+        user = User.objects.get(pk=user_id)
+        for _ in range(WARMUP_BOOKINGS):
+            try:
+                book(user, rng.choice(flight_ids), rng)
+            except (FlightBusy, SeatTaken, SoldOut):
+                pass  # a warm-up that lost a race warmed up just the same
+        barrier.wait()
+        began, cpu_began = time.monotonic(), time.process_time()
+        done = 0
+        while time.monotonic() < began + seconds:
+            try:
+                book(user, rng.choice(flight_ids), rng)
+                done += 1
+            except (FlightBusy, SeatTaken, SoldOut) as error:
+                name = type(error).__name__
+                failures[name] = failures.get(name, 0) + 1
+        results.put(("ok", done, failures, began, time.monotonic(), time.process_time() - cpu_began))
+    except BaseException:
+        barrier.abort()  # a client that failed must not leave the others waiting
+        results.put(("error", traceback.format_exc()))
+    finally:
+        connection.close()
 
-    def worker(index: int) -> tuple[int, dict[str, int], float]:
-        from django.db import connection
 
-        from accounts.models import User
+def run_bookings(*, clients: int, user_ids: list[int], flight_ids: list[int], seconds: float, book=hold) -> RunResult:
+    """`clients` forked processes, each on its own connection and user, book one seat at a
+    time on a random flight of `flight_ids` (one id: all on the same row lock) for `seconds`."""
+    from django.db import connections
 
-        rng = random.Random(index)
-        failures: dict[str, int] = {}
-        started = False
-        try:
-            user = User.objects.get(pk=user_ids[index % len(user_ids)])
-            for _ in range(WARMUP_BOOKINGS):
-                try:
-                    book(user, rng.choice(flight_ids), rng)
-                except (FlightBusy, SeatTaken, SoldOut):
-                    pass  # a warm-up that lost a race warmed up just the same
-            barrier.wait()
-            started = True
-            deadline = start[0] + seconds
-            done = 0
-            while time.perf_counter() < deadline:
-                try:
-                    book(user, rng.choice(flight_ids), rng)
-                    done += 1
-                except (FlightBusy, SeatTaken, SoldOut) as error:
-                    name = type(error).__name__
-                    failures[name] = failures.get(name, 0) + 1
-            return done, failures, time.perf_counter()
-        finally:
-            if not started:
-                barrier.abort()  # a thread that failed early must not leave the others waiting
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bench") as pool:
-        futures = [pool.submit(worker, index) for index in range(threads)]
-    cpu_seconds = time.process_time() - start[1] if start else 0.0
-    errors = [future.exception() for future in futures if future.exception() is not None]
+    connections.close_all()  # children open their own: a connection must not cross a fork
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(clients)
+    results = context.Queue()
+    processes = [
+        context.Process(
+            target=_client,
+            args=(index, user_ids[index % len(user_ids)], flight_ids, seconds, book, barrier, results),
+            name=f"bench-{index}",
+        )
+        for index in range(clients)
+    ]
+    for process in processes:
+        process.start()
+    finished = [results.get(timeout=seconds + 120) for _ in processes]
+    for process in processes:
+        process.join()
+    errors = [item[1] for item in finished if item[0] == "error"]
     if errors:
-        # The first real error, not the BrokenBarrierError it caused in the other threads.
-        raise next((error for error in errors if not isinstance(error, threading.BrokenBarrierError)), errors[0])
-    finished = [future.result() for future in futures]
+        # The first real error, not the BrokenBarrierError it caused in the other clients.
+        raise RuntimeError(next((text for text in errors if "BrokenBarrierError" not in text), errors[0]))
     kinds: dict[str, int] = {}
-    for _, failures, _ in finished:
+    for _, _, failures, *_ in finished:
         for name, count in failures.items():
             kinds[name] = kinds.get(name, 0) + count
     return RunResult(
-        threads=threads,
-        bookings=sum(done for done, _, _ in finished),
+        clients=clients,
+        bookings=sum(item[1] for item in finished),
         failures=sum(kinds.values()),
-        seconds=max(end for _, _, end in finished) - start[0],
+        seconds=max(item[4] for item in finished) - min(item[3] for item in finished),
         failure_kinds=kinds,
-        cpu_seconds=cpu_seconds,
+        cpu_seconds=sum(item[5] for item in finished),
     )
 
 
@@ -168,7 +188,7 @@ class LockProfile:
 
 
 def profile_lock(*, user_id: int, flight_id: int, samples: int = 30) -> LockProfile:
-    """One thread, no contention: which statements run while the flight row is locked, and
+    """One client, no contention: which statements run while the flight row is locked, and
     how long the lock is held (from the FOR UPDATE returning to the COMMIT returning)."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
@@ -178,7 +198,7 @@ def profile_lock(*, user_id: int, flight_id: int, samples: int = 30) -> LockProf
 
     user = User.objects.get(pk=user_id)
     tickets = Ticket.objects.filter(flight_id=flight_id).count()
-    _book(user, flight_id)  # warm: seat labels cached, connection open
+    hold(user, flight_id)  # warm: seat labels cached, connection open
 
     runs = []
     for _ in range(samples):
@@ -200,19 +220,18 @@ def profile_lock(*, user_id: int, flight_id: int, samples: int = 30) -> LockProf
 
         began = time.perf_counter()
         with connection.execute_wrapper(time_statement):
-            _book(user, flight_id)
+            hold(user, flight_id)
         runs.append((timed, marks, time.perf_counter() - began))
 
     with CaptureQueriesContext(connection) as captured:
-        _book(user, flight_id)
+        hold(user, flight_id)
     sqls = [query["sql"] for query in captured.captured_queries]
     lock_at = next(index for index, sql in enumerate(sqls) if "FOR UPDATE" in sql)
     commit_at = next(index for index in range(lock_at, len(sqls)) if sqls[index].strip().upper() == "COMMIT")
 
     first, first_marks, _ = runs[0]
     lock_index = next(index for index, (sql, _, _) in enumerate(first) if "FOR UPDATE" in sql)
-    # The checkout's later steps (names, payment) run after the hold has committed: only the
-    # statements that began before the row lock was released were run holding it.
+    # Only the statements that began before the row lock was released were run holding it.
     release_index = next(
         (index for index, (_, began, _) in enumerate(first) if began >= first_marks["released"]), len(first)
     )
@@ -254,7 +273,7 @@ def describe(profile: LockProfile) -> str:
     return "\n".join(
         [
             (
-                f"  flight with {profile.tickets_on_flight} tickets: booking_create {profile.total_ms:.2f} ms, "
+                f"  flight with {profile.tickets_on_flight} tickets: booking_hold {profile.total_ms:.2f} ms, "
                 f"row lock held {hold:.2f} ms (medians) -> at most {1000 / hold:.0f} bookings/s on one flight"
             ),
             "    Python before each statement + the statement's round-trip (medians):",

@@ -34,6 +34,7 @@ from ..notifications import booking_email_context
 from ..payments import Card, PaymentProvider, payment_provider
 from ..selectors import seats_in_use
 from .common import lock_flight_for_booking, new_reference, release_lapsed_holds_locked
+from .hold_fast import hold_free_seats_locked
 
 
 @dataclass(frozen=True)
@@ -59,17 +60,16 @@ def booking_hold(*, user: User, flight_id: int, seats: list[str | None], token: 
     Locks the flight row, releases its lapsed holds, re-reads what is left, and writes the
     held booking, its tickets and the counter in one transaction: held seats count as taken
     for everyone else. Submitting the same `token` again returns the booking it made.
-    Raises SoldOut, SeatTaken (with the seats), SeatUnknown, BookingClosed, FlightBusy.
+    Raises SoldOut, SeatTaken (with the seats), SeatUnknown, BookingClosed, FlightBusy,
+    Flight.DoesNotExist.
     """
     # A replayed token is caught by the unique (user, token) constraint below, not by a query
     # up front: the common path stays one round trip shorter.
     if not 1 <= len(seats) <= settings.MAX_PASSENGERS_PER_BOOKING:
         raise SoldOut(f"A booking is for 1 to {settings.MAX_PASSENGERS_PER_BOOKING} passengers.")
-    # Airports never change under a booking: read them before taking the lock.
-    flight = Flight.objects.select_related("origin", "destination").get(pk=flight_id)
     for _attempt in range(3):
         try:
-            return _hold_locked(user=user, flight=flight, chosen=list(seats), token=token)
+            return _hold_locked(user=user, flight=Flight(pk=flight_id), chosen=list(seats), token=token)
         except IntegrityError as error:
             text = str(error)
             if "booking_user_token_unique" in text:
@@ -85,12 +85,23 @@ def booking_hold(*, user: User, flight_id: int, seats: list[str | None], token: 
 
 
 def _hold_locked(*, user: User, flight: Flight, chosen: list[str | None], token: uuid.UUID) -> Booking:
+    """`flight` carries only its pk: the lock fills in the fields the rules read. The booking
+    returned has `flight_id`, and loads its flight (with the airports) only when asked."""
     count = len(chosen)
     reference = new_reference()
     with transaction.atomic():
         lock_flight_for_booking(flight)
-        if flight.is_cancelled or flight.departs_at <= timezone.now():
+        now = timezone.now()
+        if flight.is_cancelled or flight.departs_at <= now:
             raise BookingClosed()
+        expires = now + timedelta(minutes=settings.BOOKING_HOLD_MINUTES)
+        quick = _quick_seats(flight, chosen)
+        if quick:
+            booking = hold_free_seats_locked(
+                user_id=user.pk, flight=flight, seats=quick, reference=reference, token=token, now=now, expires=expires
+            )
+            if booking is not None:
+                return booking
         release_lapsed_holds_locked(flight)
         if flight.seats_left < count:
             left = flight.seats_left
@@ -103,19 +114,40 @@ def _hold_locked(*, user: User, flight: Flight, chosen: list[str | None], token:
         booking = Booking.objects.create(
             reference=reference,
             user=user,
-            flight=flight,
+            flight_id=flight.pk,
             status=Booking.Status.HELD,
-            hold_expires_at=timezone.now() + timedelta(minutes=settings.BOOKING_HOLD_MINUTES),
+            hold_expires_at=expires,
             seat_count=count,
             total_price=flight.price * count,
             token=token,
         )
         Ticket.objects.bulk_create(
-            Ticket(booking=booking, flight=flight, seat=seat, price=flight.price, status=Ticket.Status.HELD)
+            Ticket(booking=booking, flight_id=flight.pk, seat=seat, price=flight.price, status=Ticket.Status.HELD)
             for seat in seats
         )
         Flight.objects.filter(pk=flight.pk).update(seats_booked=F("seats_booked") + count)
     return booking
+
+
+def _quick_seats(flight: Flight, chosen: list[str | None]) -> list[str] | None:
+    """The seats to try in one statement (`hold_free_seats_locked`), or None when the general
+    path must decide: too few seats left, a mix of chosen and site-chosen seats, or chosen
+    seats that do not exist or repeat (the general path says which).
+
+    The site's choice is the seats right after the counter: seats fill from the front, so
+    unless cancellations, lapsed holds or chosen seats left holes, they are free and sit in one
+    row or two adjacent ones.
+    """
+    count = len(chosen)
+    if flight.seats_left < count:
+        return None
+    wanted = [label for label in chosen if label]
+    if not wanted:
+        return list(flight.seat_labels()[flight.seats_booked : flight.seats_booked + count])
+    if len(wanted) != count or len(set(wanted)) != count:
+        return None
+    labels = seats_by_label(flight.capacity, flight.layout)
+    return wanted if all(label in labels for label in wanted) else None
 
 
 def _free_seats(flight: Flight, count: int) -> list[str]:

@@ -42,12 +42,13 @@ def lock_flight(flight_id: int) -> Flight:
 # the columns the booking rules need. The airports are read before, outside the lock.
 _LOCK_FOR_BOOKING_SQL = (
     "SET LOCAL lock_timeout = '{timeout}ms'; "
-    "SELECT capacity, seats_booked, status, departs_at, price FROM {table} WHERE id = %s FOR UPDATE"
+    "SELECT capacity, seats_booked, status, departs_at, price, layout FROM {table} WHERE id = %s FOR UPDATE"
 )
 
 
 def lock_flight_for_booking(flight: Flight) -> None:
-    """Lock the flight row and refresh its seat, status, time and price fields from it."""
+    """Lock the flight row and refresh its seat, layout, status, time and price fields from it.
+    Flight.DoesNotExist if there is no such flight."""
     sql = _LOCK_FOR_BOOKING_SQL.format(timeout=int(settings.BOOKING_LOCK_TIMEOUT_MS), table=Flight._meta.db_table)
     try:
         with connection.cursor() as cursor:
@@ -59,7 +60,7 @@ def lock_flight_for_booking(flight: Flight) -> None:
         raise
     if row is None:
         raise Flight.DoesNotExist(f"Flight {flight.pk} was removed")
-    flight.capacity, flight.seats_booked, flight.status, flight.departs_at, flight.price = row
+    flight.capacity, flight.seats_booked, flight.status, flight.departs_at, flight.price, flight.layout = row
 
 
 def release_lapsed_holds_locked(flight: Flight) -> int:

@@ -169,3 +169,78 @@ def test_fifty_threads_choosing_overlapping_seats_never_share_one():
     assert len(sold) == len(set(sold)) <= len(popular)
     for booking in booked:  # each winner got exactly the seats they chose
         assert sorted(t.seat for t in booking.tickets.all()) == sorted(picks[results.index(booking)])
+
+
+# --- the one-statement hold (bookings/services/hold_fast.py) ---------------------------------
+
+
+def _statements(captured):
+    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_a_hold_on_free_seats_is_the_lock_and_one_write():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bookings.services import booking_hold
+
+    flight = FlightFactory(capacity=60)
+    user = UserFactory()
+    with CaptureQueriesContext(connection) as captured:
+        booking = booking_hold(user=user, flight_id=flight.pk, seats=["7C", "2A", "9F"], token=uuid.uuid4())
+    statements = _statements(captured)
+    assert len(statements) == 2, statements
+    assert "FOR UPDATE" in statements[0] and statements[1].lstrip().startswith("WITH")
+    # The passengers' seats in the order they were chosen, as the names step pairs them up.
+    assert list(booking.tickets.order_by("pk").values_list("seat", "status")) == [
+        ("7C", "held"),
+        ("2A", "held"),
+        ("9F", "held"),
+    ]
+    stored = Booking.objects.get(pk=booking.pk)
+    assert (stored.reference, stored.status, stored.seat_count, stored.total_price, stored.hold_expires_at) == (
+        booking.reference,
+        "held",
+        3,
+        flight.price * 3,
+        booking.hold_expires_at,
+    )
+    assert booking.flight.origin == flight.origin  # the flight loads when asked
+    assert Flight.objects.get(pk=flight.pk).seats_booked == 3
+
+
+@pytest.mark.django_db
+def test_a_lapsed_hold_sends_the_hold_down_the_general_path_which_releases_it(time_machine):
+    from django.utils import timezone
+
+    from bookings.services import booking_hold
+
+    time_machine.move_to(timezone.now(), tick=False)
+    flight = FlightFactory(capacity=3)
+    lapsing = booking_hold(user=UserFactory(), flight_id=flight.pk, seats=[None, None], token=uuid.uuid4())
+    _book(flight, ["1C"])
+    time_machine.shift(60 * 60)
+    # Only 1 seat is left by the counter until the lapsed hold is released, under the lock.
+    booking = booking_hold(user=UserFactory(), flight_id=flight.pk, seats=[None, None], token=uuid.uuid4())
+    lapsing.refresh_from_db()
+    assert lapsing.status == Booking.Status.EXPIRED
+    assert sorted(booking.tickets.values_list("seat", flat=True)) == ["1A", "1B"]
+    assert Flight.objects.get(pk=flight.pk).seats_booked == 3
+    assert Ticket.objects.filter(flight=flight, status__in=Ticket.IN_USE).count() == 3
+
+
+@pytest.mark.django_db
+def test_the_next_hold_releases_a_lapsed_hold_even_with_seats_to_spare(time_machine):
+    from django.utils import timezone
+
+    from bookings.services import booking_hold
+
+    time_machine.move_to(timezone.now(), tick=False)
+    flight = FlightFactory(capacity=60)
+    lapsing = booking_hold(user=UserFactory(), flight_id=flight.pk, seats=[None, None], token=uuid.uuid4())
+    time_machine.shift(60 * 60)
+    booking_hold(user=UserFactory(), flight_id=flight.pk, seats=[None], token=uuid.uuid4())
+    lapsing.refresh_from_db()
+    assert lapsing.status == Booking.Status.EXPIRED
+    assert Flight.objects.get(pk=flight.pk).seats_booked == 1
