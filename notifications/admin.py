@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import OutboxMessage
+from .models import Alert, OutboxMessage
 
 
 @admin.register(OutboxMessage)
@@ -21,6 +21,16 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "created_at",
         "sent_at",
     ]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user_id", "text", "read_at"]
+    search_fields = ["text"]
+    readonly_fields = ["user_id", "text", "url", "created_at", "read_at"]
 
     def has_add_permission(self, request):
         return False

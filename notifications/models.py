@@ -21,6 +21,9 @@ class OutboxMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     subject = models.CharField(max_length=255, blank=True, help_text="Filled in when rendered.")
+    # A message that must exist at most once (a reminder per booking, a report per month): the
+    # unique key decides, so a job that runs twice writes it once.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -32,3 +35,29 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} to {self.to} ({self.status})"
+
+
+class Alert(models.Model):
+    """An on-site notification for one user (the bell in the navbar): "your export is ready".
+
+    Written in the same transaction as the change it reports, like an outbox row."""
+
+    user_id = models.BigIntegerField()
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=500, blank=True, help_text="Where the alert leads (a path on this site).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user_id", "-created_at"], name="alert_user_idx"),
+            models.Index(fields=["user_id"], name="alert_unread_idx", condition=models.Q(read_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

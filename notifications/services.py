@@ -5,24 +5,40 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import OutboxMessage
+from .models import Alert, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 
 
-def outbox_enqueue(*, to: str, template: str, context: dict, user_id: int | None = None) -> OutboxMessage:
+def outbox_enqueue(
+    *, to: str, template: str, context: dict, user_id: int | None = None, dedupe_key: str | None = None
+) -> OutboxMessage | None:
     """Write an e-mail to the outbox inside the caller's transaction; send it after commit.
 
     `context` must be JSON-serialisable. If the broker is down the message stays pending and
     the sweep sends it later: a broker outage never fails the caller.
+
+    With `dedupe_key`, the message is written at most once ever: if a message with that key
+    exists (or a concurrent transaction is writing one), nothing is written and None is
+    returned. The caller's transaction is unaffected either way.
     """
-    message = OutboxMessage.objects.create(to=to, template=template, context=context, user_id=user_id)
+    fields = {"to": to, "template": template, "context": context, "user_id": user_id}
+    if dedupe_key is None:
+        message = OutboxMessage.objects.create(**fields)
+    else:
+        if OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        try:
+            with transaction.atomic():  # a savepoint: a duplicate key leaves the caller's work intact
+                message = OutboxMessage.objects.create(**fields, dedupe_key=dedupe_key)
+        except IntegrityError:
+            return None
     transaction.on_commit(lambda: _enqueue_send(message.pk), robust=True)
     return message
 
@@ -86,3 +102,21 @@ def outbox_pending_ids(*, older_than: timedelta = timedelta(seconds=30), limit: 
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def alert_create(*, user_id: int, text: str, url: str = "") -> Alert:
+    """Show `text` (linking to `url`) to the user in the navbar's alerts, inside the caller's
+    transaction."""
+    return Alert.objects.create(user_id=user_id, text=text[:300], url=url)
+
+
+def alerts_mark_read(*, user_id: int, alert_ids: list[int] | None = None) -> int:
+    """Mark the user's alerts read (all unread ones, or those of `alert_ids`). Returns how many."""
+    alerts = Alert.objects.filter(user_id=user_id, read_at__isnull=True)
+    if alert_ids is not None:
+        alerts = alerts.filter(pk__in=alert_ids)
+    return alerts.update(read_at=timezone.now())
+
+
+def alerts_unread_count(*, user_id: int) -> int:
+    return Alert.objects.filter(user_id=user_id, read_at__isnull=True).count()

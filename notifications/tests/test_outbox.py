@@ -76,3 +76,29 @@ def test_smtp_failure_keeps_message_pending_then_marks_failed_after_max_attempts
     message.refresh_from_db()
     assert message.status == OutboxMessage.Status.FAILED
     assert message.attempts == MAX_ATTEMPTS
+
+
+def test_a_dedupe_key_writes_the_message_once_and_leaves_the_callers_work_alone(django_capture_on_commit_callbacks):
+    from accounts.tests.factories import UserFactory
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            first = _enqueue(dedupe_key="reminder:1")
+            second = _enqueue(dedupe_key="reminder:1")
+            user = UserFactory()  # the caller's own write goes on after the duplicate
+    assert first is not None and second is None
+    assert OutboxMessage.objects.filter(dedupe_key="reminder:1").count() == 1
+    assert len(mail.outbox) == 1
+    assert type(user).objects.filter(pk=user.pk).exists()
+    assert _enqueue(dedupe_key="reminder:1") is None
+
+
+def test_alerts_are_per_user_and_marked_read():
+    from notifications.services import alert_create, alerts_mark_read, alerts_unread_count
+
+    alert_create(user_id=1, text="Your export is ready", url="/bookings/export/1/")
+    alert_create(user_id=1, text="Another")
+    alert_create(user_id=2, text="Someone else's")
+    assert alerts_unread_count(user_id=1) == 2
+    assert alerts_mark_read(user_id=1) == 2
+    assert alerts_unread_count(user_id=1) == 0 and alerts_unread_count(user_id=2) == 1
