@@ -38,7 +38,11 @@ class LoginForm(AuthenticationForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ("first_name", "last_name")
+        fields = ("first_name", "last_name", "email_new_routes")
+        help_texts = {
+            "email_new_routes": "An evening e-mail now and then, when we open new routes while you have no "
+            "trip booked. Each one has a link to stop them."
+        }
 
 
 class OutboxPasswordResetForm(PasswordResetForm):

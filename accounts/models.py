@@ -38,6 +38,13 @@ class User(AbstractUser):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
+    # The evening nudge about new routes (bookings/digests.py): the passenger's choice, when
+    # they were last on the site, and when they were last nudged.
+    email_new_routes = models.BooleanField("E-mail me about new routes", default=True)
+    # Written at most once an hour per user by accounts.middleware.LastSeenMiddleware.
+    last_seen_at = models.DateTimeField("last seen", null=True, blank=True)
+    last_nudged_at = models.DateTimeField("last new-routes e-mail", null=True, blank=True)
+
     objects = UserManager()
 
     class Meta:

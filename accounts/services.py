@@ -54,7 +54,7 @@ def admin_ensure(*, email: str, password: str, verbosity: int = 1) -> User | Non
 OPERATIONS_GROUP = "Airline operations"
 # Staff who run the schedule: manage flights and airports; read bookings, users and mail.
 OPERATIONS_APPS_FULL = ["flights"]
-OPERATIONS_APPS_VIEW = ["bookings", "notifications", "accounts"]
+OPERATIONS_APPS_VIEW = ["bookings", "notifications", "accounts", "django_celery_beat"]
 
 
 def operations_group_ensure() -> Group:

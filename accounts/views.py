@@ -4,9 +4,12 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
 from .forms import ProfileForm, SignupForm
 from .services import user_signup
+from .unsubscribe import BadUnsubscribeToken, unsubscribe_user, user_route_emails_stop
 
 
 def signup(request):
@@ -39,6 +42,30 @@ def profile(request):
         messages.success(request, "Your profile is saved.")
         return redirect("accounts:profile")
     return render(request, "accounts/user_profile.html", {"form": form})
+
+
+# The signed token in the URL is what authorises the change, not a session: whoever can
+# forge the POST already holds the link. Exempt from CSRF so a mail provider's RFC 8058
+# one-click POST (List-Unsubscribe-Post, no cookies) works. GET only asks: link scanners
+# that open every URL in a message must not unsubscribe anyone.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    try:
+        user = unsubscribe_user(token=token)
+    except BadUnsubscribeToken:
+        return render(request, "accounts/unsubscribe.html", {"invalid": True}, status=400)
+    if request.method == "POST":
+        try:
+            stopped = user_route_emails_stop(token=token)
+        except BadUnsubscribeToken:  # the account went away between the two reads
+            return render(request, "accounts/unsubscribe.html", {"invalid": True}, status=400)
+        return render(request, "accounts/unsubscribe_done.html", {"email": user.email, "stopped": stopped})
+    return render(
+        request,
+        "accounts/unsubscribe.html",
+        {"email": user.email, "already": not user.email_new_routes},
+    )
 
 
 class LogoutView(auth_views.LogoutView):

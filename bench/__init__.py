@@ -8,4 +8,8 @@ This package imports no Django at import time: `bench.__main__` configures the e
 first, then sets Django up.
 """
 
-BENCH_DATABASE = "bench"
+import os
+
+# BENCH_DATABASE names another one, so two benches on one server (two checkouts, CI jobs)
+# do not empty each other's tables.
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE") or "bench"

@@ -5,8 +5,8 @@ Prints every figure and writes them to bench/results/latest.json. Figures, not t
 are printed next to the figures, never asserted. Sized for a 2-core machine (~1-2 minutes, plus
 about a minute the first time, when the search benchmark generates its flights).
 
-`python -m bench search` (or booking, pgbench, web; several may be named) runs only those parts;
-the figures of the parts not run are kept in latest.json as they were.
+`python -m bench search` (or booking, pgbench, web, imports, mail; several may be named) runs
+only those parts; the figures of the parts not run are kept in latest.json as they were.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from .database import (
     ensure_database,
     server_address,
 )
+from .imports import OWNED_KEYS as IMPORT_KEYS
+from .mail import OWNED_KEYS as MAIL_KEYS
 from .search import OWNED_KEYS as SEARCH_KEYS
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
@@ -38,7 +40,7 @@ RATIO_TARGET = 0.3
 RSS_TARGET_MB = 150
 BENCH_MAIL_QUEUE = "bench-mail"
 
-PARTS = ("booking", "pgbench", "web", "search")
+PARTS = ("booking", "pgbench", "web", "search", "imports", "mail")
 # The keys each part writes: a key of a part that ran but did not measure it is dropped.
 OWNED_KEYS = {
     "booking": {
@@ -52,6 +54,8 @@ OWNED_KEYS = {
     "pgbench": {f"pgbench_sfu_hot_c{PGBENCH_CLIENTS}_tps", f"booking_ratio_c{PGBENCH_CLIENTS}"},
     "web": {"web_worker_rss_mb", "web_requests_per_s"},
     "search": SEARCH_KEYS,
+    "imports": IMPORT_KEYS,
+    "mail": MAIL_KEYS,
 }
 ALWAYS_OWNED = {"cpu_count", "timestamp"}
 
@@ -197,6 +201,18 @@ def search_figures(figures: dict, seed, bench_url: str) -> None:
     measure(figures, seed, connect_kwargs=psycopg2_kwargs(server_address(bench_url), BENCH_DATABASE), say=say)
 
 
+def mail_figures(figures: dict) -> None:
+    from .mail import mail_figures as measure
+
+    measure(figures, queue=BENCH_MAIL_QUEUE, say=say)
+
+
+def imports_figures(figures: dict) -> None:
+    from .imports import import_figures
+
+    import_figures(figures, say=say)
+
+
 def _parts(argv: list[str]) -> list[str]:
     unknown = [name for name in argv if name not in PARTS]
     if unknown:
@@ -248,13 +264,15 @@ def main(argv: list[str]) -> int:
             web_figures(figures, bench_url)
         if seed is not None:
             search_figures(figures, seed, bench_url)
+        for part, measure in (("imports", imports_figures), ("mail", mail_figures)):  # each starts its own worker
+            if part in parts:
+                measure(figures)
     finally:
         _drop_outbox_queue()
         from django.db import connection
 
         connection.close()
-    figures["cpu_count"] = os.cpu_count()
-    figures["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
+    figures.update(cpu_count=os.cpu_count(), timestamp=datetime.now(UTC).isoformat(timespec="seconds"))
     owned = ALWAYS_OWNED.union(*(OWNED_KEYS[part] for part in parts))
     merged = write_results(figures, owned=owned)
 

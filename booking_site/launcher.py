@@ -168,7 +168,8 @@ def run(port: int) -> int:
         commands = [
             [PYTHON, "manage.py", "runserver", f"127.0.0.1:{port}"],
             [*celery, "worker", "-Q", "default,mail", "--concurrency", "2", "--loglevel", "INFO"],
-            [*celery, "beat", "--loglevel", "INFO", "--schedule", str(VAR / "celerybeat-schedule")],
+            # The schedule and each job's last run live in the database (CELERY_BEAT_SCHEDULER).
+            [*celery, "beat", "--loglevel", "INFO"],
         ]
         for command in commands:
             children.append(subprocess.Popen(command, cwd=BASE_DIR, env=env))

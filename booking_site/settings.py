@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -56,6 +57,27 @@ MANAGE_BOOKING_RATE_REFERENCE = env("MANAGE_BOOKING_RATE_REFERENCE", default="20
 # Behind a proxy every client has the proxy's REMOTE_ADDR: name the header carrying the real
 # address (e.g. HTTP_X_REAL_IP, set by the proxy itself, never by the client).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
+# Evening nudge about new routes (bookings/nudge.py): sent during NUDGE_HOUR (0-23) in
+# NUDGE_TIME_ZONE (empty: the site's TIME_ZONE) to passengers with no trip ahead who have not
+# visited for NUDGE_QUIET_DAYS. The monthly report (bookings/monthly_report.py) has no setting.
+NUDGE_HOUR = env.int("NUDGE_HOUR", default=19)
+NUDGE_TIME_ZONE = env("NUDGE_TIME_ZONE", default="")
+NUDGE_QUIET_DAYS = env.int("NUDGE_QUIET_DAYS", default=7)
+if not 0 <= NUDGE_HOUR <= 23:
+    raise ImproperlyConfigured("NUDGE_HOUR must be an hour of the day, 0 to 23.")
+if NUDGE_TIME_ZONE:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(NUDGE_TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        raise ImproperlyConfigured(f"NUDGE_TIME_ZONE {NUDGE_TIME_ZONE!r} is not a known time zone.") from error
+# "Export my bookings (CSV)": the file can be downloaded for this long, then it is deleted.
+EXPORT_EXPIRY_HOURS = env.int("EXPORT_EXPIRY_HOURS", default=24)
+# Staff flight import (flights/imports): the largest CSV file accepted, in bytes, and the most
+# flights (rows) in one file.
+FLIGHT_IMPORT_MAX_BYTES = env.int("FLIGHT_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+FLIGHT_IMPORT_MAX_ROWS = env.int("FLIGHT_IMPORT_MAX_ROWS", default=50_000)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -70,6 +92,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS/JS from PyPI, not a CDN
+    "django_celery_beat",  # beat's schedule and last runs in the database, shown in django-admin
     "accounts",
     "flights",
     "bookings",
@@ -83,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.LastSeenMiddleware",  # at most one UPDATE per user an hour
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -101,6 +125,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "booking_site.context_processors.site",
+                "booking_site.context_processors.alerts",  # the navbar bell's unread count
             ],
         },
     },
@@ -166,6 +191,16 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <bookings@example.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Outbox (notifications.services): a stuck SMTP server must not hold a worker forever; a
+# failed send is retried after OUTBOX_RETRY_BASE_SECONDS, doubling each time (at most an
+# hour apart), and becomes `failed` after OUTBOX_MAX_ATTEMPTS (10: about four hours).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
+# After a publish to the broker fails, a process stops trying for this long and leaves new
+# messages to the sweep: with Redis down, a request queueing 300 e-mails pays for one
+# failed publish, not 300.
+OUTBOX_PUBLISH_PAUSE_SECONDS = env.int("OUTBOX_PUBLISH_PAUSE_SECONDS", default=30)
 
 # Celery: the broker is Redis. Tasks are enqueued after commit; the outbox sweep catches
 # anything a broker outage dropped, so mail is delayed, never lost.
@@ -185,10 +220,32 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout"
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TASK_ROUTES = {"notifications.tasks.*": {"queue": "mail"}}
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Crontab entries (the monthly report on the 1st) follow the site's time zone, not UTC.
+CELERY_TIMEZONE = TIME_ZONE
+# Beat keeps its schedule and each job's last run in the database (django-celery-beat), so
+# django-admin shows them. The schedule itself is CELERY_BEAT_SCHEDULE below: synced into the
+# database when beat starts; jobs no longer in it are disabled (booking_site/beat.py).
+CELERY_BEAT_SCHEDULER = "booking_site.beat:CodeScheduler"
+CELERY_RESULT_EXPIRES = None  # no result backend, so no nightly celery.backend_cleanup job
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "notifications.tasks.outbox_sweep", "schedule": 60.0},
     "airport-traffic": {"task": "flights.tasks.airport_traffic_refresh", "schedule": 3600.0},
     "holds-expire": {"task": "bookings.tasks.holds_expire", "schedule": 60.0},
+    # Evening nudge: every 15 min, acting only in NUDGE_HOUR local (so it follows DST); the
+    # dedupe key makes a repeated run within the hour write nothing (bookings/nudge.py).
+    "evening-nudge": {"task": "bookings.tasks.evening_nudge_send", "schedule": 900.0},
+    # Monthly report: 06:00 on the 1st, site time zone (CELERY_TIMEZONE); once per user and month.
+    "monthly-report": {
+        "task": "bookings.tasks.monthly_reports_send",
+        "schedule": crontab(minute="0", hour="6", day_of_month="1"),
+    },
+    # Booking exports: delete expired files; re-enqueue an export whose task was lost.
+    "booking-exports-sweep": {"task": "bookings.tasks.booking_exports_sweep", "schedule": 300.0},
+    # Flight imports whose task never reached the broker: enqueued again (a second run is a no-op).
+    "flight-imports-resume": {"task": "flights.tasks.flight_imports_resume", "schedule": 300.0},
+    # Departure reminders: every 15 min; the 23-hour window and the dedupe key make a late,
+    # skipped or doubled run harmless (bookings/services/reminders.py).
+    "departure-reminders": {"task": "bookings.tasks.departure_reminders_send", "schedule": 900.0},
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("staff/", RedirectView.as_view(pattern_name="flights:staff_list", permanent=False)),
     path("", include("bookings.urls")),
+    path("", include("notifications.urls")),
     path("", include("flights.urls")),
 ]

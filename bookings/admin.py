@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Booking, Payment, Ticket
+from .models import Booking, BookingExport, Payment, Ticket
 
 
 class TicketInline(admin.TabularInline):
@@ -89,4 +89,21 @@ class TicketAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BookingExport)
+class BookingExportAdmin(admin.ModelAdmin):
+    """Passengers' CSV exports, view only: the file is the passenger's (only they download it)."""
+
+    list_display = ["created_at", "user", "status", "rows_done", "rows_total", "finished_at", "expires_at"]
+    list_filter = ["status"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    exclude = ["file", "run_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -143,3 +143,74 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.reference}"
+
+
+def _export_file_name(export: "BookingExport", filename: str) -> str:
+    # A random folder: the name is never guessable, even on a storage that serves files publicly.
+    return f"exports/{uuid.uuid4().hex}/{filename}"
+
+
+class BookingExport(models.Model):
+    """A passenger's "export my bookings (CSV)" job: its progress, then the file until it expires.
+
+    pending -> running -> done -> expired (file deleted) | failed
+    The file lives in Django's default storage (an object store in production), never on a
+    web host's disk; only its owner may download it (bookings/views_export.py).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        RUNNING = "running", "In progress"
+        DONE = "done", "Ready"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    # At most one of these per user at a time (the constraint below).
+    IN_PROGRESS = (Status.PENDING, Status.RUNNING)
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="booking_exports")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    rows_done = models.PositiveIntegerField(default=0, help_text="Bookings written so far.")
+    rows_total = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=_export_file_name, max_length=255, blank=True)
+    # Which run of the task owns the job: a run that lost it (a stalled worker whose job
+    # was taken over) can neither report progress nor finish it.
+    run_id = models.UUIDField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Moves with every progress report: a running job that stops moving was lost with its worker.
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(status__in=["pending", "running"]), name="export_one_in_progress_per_user"
+            ),
+            models.CheckConstraint(condition=Q(rows_done__lte=models.F("rows_total")), name="export_progress_in_range"),
+        ]
+        indexes = [
+            models.Index(fields=["expires_at"], condition=Q(status="done"), name="export_expiry_idx"),
+            models.Index(
+                fields=["updated_at"], condition=Q(status__in=["pending", "running"]), name="export_stalled_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.status})"
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.status in self.IN_PROGRESS
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+    def is_expired(self, now) -> bool:
+        return self.status == self.Status.EXPIRED or (
+            self.status == self.Status.DONE and self.expires_at is not None and self.expires_at <= now
+        )

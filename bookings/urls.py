@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views, views_checkout, views_manage, views_tickets
+from . import views, views_checkout, views_export, views_manage, views_tickets
 from .services import REFERENCE_LENGTH
 
 
@@ -24,6 +24,10 @@ app_name = "bookings"
 urlpatterns = [
     path("flights/<int:flight_id>/", views.flight_book, name="book"),
     path("bookings/", views.booking_list, name="list"),
+    path("bookings/exports/", views_export.export_start, name="export_start"),
+    path("bookings/exports/<int:export_id>/", views_export.export_detail, name="export"),
+    path("bookings/exports/<int:export_id>/progress.json", views_export.export_progress, name="export_progress"),
+    path("bookings/exports/<int:export_id>/download/", views_export.export_download, name="export_download"),
     path("bookings/<ref:reference>/", views.booking_detail, name="detail"),
     path("bookings/<ref:reference>/cancel/", views.booking_cancel, name="cancel"),
     path("manage/", views_manage.manage_lookup, name="manage"),

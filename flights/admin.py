@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from . import services
 from .exceptions import FlightError
 from .forms import flight_fields
-from .models import Airport, Flight
+from .models import Airport, Flight, FlightImport
 
 
 class FlightAdminForm(forms.ModelForm):
@@ -60,3 +60,19 @@ class FlightAdmin(admin.ModelAdmin):
         except FlightError as error:
             messages.error(request, str(error))
         return None
+
+
+@admin.register(FlightImport)
+class FlightImportAdmin(admin.ModelAdmin):
+    """Staff CSV imports, view only: they are started and followed on /staff/flights/import/."""
+
+    list_display = ["created_at", "file_name", "created_by", "status", "total_rows", "created_count", "error_count"]
+    list_filter = ["status"]
+    search_fields = ["file_name", "created_by__email"]
+    list_select_related = ["created_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

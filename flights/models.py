@@ -142,3 +142,50 @@ class Flight(models.Model):
 
     def seat_labels(self) -> tuple[str, ...]:
         return seat_labels(self.capacity, self.layout)
+
+
+class FlightImport(models.Model):
+    """A staff CSV upload of flights and how its import went (flights.imports)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        VALIDATING = "validating", "Checking rows"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+        INVALID = "invalid", "Not imported: the file has errors"
+        FAILED = "failed", "Not imported: the import stopped"
+
+    RUNNING = (Status.VALIDATING, Status.IMPORTING)
+    FINISHED = (Status.DONE, Status.INVALID, Status.FAILED)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="flight_imports"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Through the default storage (an object store in production), never a local path.
+    file = models.FileField(upload_to="flight-imports/%Y/%m/")
+    file_name = models.CharField("file name as uploaded", max_length=255)
+    file_size = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Phase counters, written outside the import transaction (live progress is in the cache).
+    total_rows = models.PositiveIntegerField(default=0)
+    rows_validated = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0, help_text="All errors found; `errors` keeps the first ones.")
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"], name="flight_import_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk}: {self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED

@@ -12,6 +12,7 @@ from .locking import is_lock_timeout, set_lock_timeout
 from .models import Airport, Flight
 from .search_cache import search_cache_invalidate
 from .seating import DEFAULT_LAYOUT, seat_labels
+from .signals import flight_times_changed
 
 
 def flight_create(
@@ -57,7 +58,9 @@ def flight_update(
 ) -> Flight:
     """Edit a flight under its row lock. Raises CapacityBelowBooked if fewer seats than are sold
     or if a new capacity or layout would drop a seat a passenger holds, FlightNotEditable for a
-    cancelled flight."""
+    cancelled flight. When the departure or arrival time changes it sends
+    `flights.signals.flight_times_changed` inside this transaction (bookings e-mails the
+    passengers from it), so the change and its notices commit together."""
     with transaction.atomic():
         set_lock_timeout()
         try:
@@ -87,6 +90,7 @@ def flight_update(
                     f"Passengers hold seats the new cabin would not have ({', '.join(lost[:10])}); "
                     "keep the capacity and layout, or move those passengers first."
                 )
+        old_departs_at, old_arrives_at = flight.departs_at, flight.arrives_at
         flight.number = number.upper()
         flight.origin = origin
         flight.destination = destination
@@ -97,6 +101,11 @@ def flight_update(
         flight.layout = layout
         flight.save()
         search_cache_invalidate(flight)
+        if (departs_at, arrives_at) != (old_departs_at, old_arrives_at):
+            # In this transaction: bookings writes its "your flight changed" e-mails here.
+            flight_times_changed.send(
+                sender=Flight, flight=flight, old_departs_at=old_departs_at, old_arrives_at=old_arrives_at
+            )
     return flight
 
 

@@ -1,3 +1,5 @@
+import uuid
+
 from django.db import models
 
 
@@ -6,6 +8,8 @@ class OutboxMessage(models.Model):
 
     The worker sends it after commit; the periodic sweep sends whatever a broker outage missed.
     `status` decides: a message is sent only while it is pending, so a second run is a no-op.
+    `next_attempt_at` decides when the sweep may (re)try it: a failed send moves it out with
+    exponential backoff, so retries never run early or twice at once.
     """
 
     class Status(models.TextChoices):
@@ -24,13 +28,20 @@ class OutboxMessage(models.Model):
     # A message that must exist at most once (a reminder per booking, a report per month): the
     # unique key decides, so a job that runs twice writes it once.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # The e-mail's Message-ID header is built from it: every send of this row carries the same
+    # id, so a copy sent twice (the worker died between SMTP accepting and the row being
+    # marked sent) is recognisable downstream.
+    message_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the sweep may next try this message. A new message gets a short grace period (the
+    # on-commit task sends it first); a failed one gets an exponentially growing delay.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["created_at"], name="outbox_pending_idx", condition=models.Q(status="pending")),
+            models.Index(fields=["next_attempt_at"], name="outbox_due_idx", condition=models.Q(status="pending")),
         ]
 
     def __str__(self) -> str:

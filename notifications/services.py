@@ -1,19 +1,31 @@
 """The only place that sends mail. Takes ids, addresses and templates; imports no app above it."""
 
 import logging
+import random
+import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from .charts import attach_inline_charts
 from .models import Alert, OutboxMessage
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+# A new message is the on-commit task's for this long; after that the sweep sends it too.
+SWEEP_GRACE = timedelta(seconds=30)
+# Retry delays double from OUTBOX_RETRY_BASE_SECONDS up to this, each +-20% so a burst of
+# failures does not retry in one burst again.
+RETRY_MAX_DELAY = timedelta(hours=1)
+# The sweep stops starting new sends after this long, well inside the task's soft time limit
+# (one more send may take up to EMAIL_TIMEOUT); the next sweep carries on.
+SWEEP_BUDGET_SECONDS = 20
 
 
 def outbox_enqueue(
@@ -28,7 +40,13 @@ def outbox_enqueue(
     exists (or a concurrent transaction is writing one), nothing is written and None is
     returned. The caller's transaction is unaffected either way.
     """
-    fields = {"to": to, "template": template, "context": context, "user_id": user_id}
+    fields = {
+        "to": to,
+        "template": template,
+        "context": context,
+        "user_id": user_id,
+        "next_attempt_at": timezone.now() + SWEEP_GRACE,
+    }
     if dedupe_key is None:
         message = OutboxMessage.objects.create(**fields)
     else:
@@ -43,13 +61,58 @@ def outbox_enqueue(
     return message
 
 
+class _PublishBreaker:
+    """Fail fast while the broker is down (a circuit breaker, one per process).
+
+    A publish to an unreachable Redis costs about two seconds (connection timeout and
+    redis-py's retries). After one fails, publishing is skipped for
+    OUTBOX_PUBLISH_PAUSE_SECONDS and the messages are left to the sweep, so a request that
+    queues many e-mails (a flight removal) pays for one failed publish, not one per message.
+    """
+
+    def __init__(self) -> None:
+        self.failed_at: float | None = None
+        self.attempts = 0  # publishes tried, and skipped while paused: for tests and logs
+        self.skipped = 0
+
+    def allow(self) -> bool:
+        if self.failed_at is None:
+            return True
+        return time.monotonic() >= self.failed_at + settings.OUTBOX_PUBLISH_PAUSE_SECONDS
+
+    def trip(self) -> None:
+        self.failed_at = time.monotonic()
+
+    def succeeded(self) -> None:
+        self.failed_at = None
+
+    def reset(self) -> None:
+        self.failed_at = None
+        self.attempts = self.skipped = 0
+
+
+publish_breaker = _PublishBreaker()
+
+
 def _enqueue_send(message_id: int) -> None:
     from .tasks import outbox_send
 
+    if not outbox_send.app.conf.task_always_eager and not publish_breaker.allow():
+        publish_breaker.skipped += 1
+        logger.info("Broker recently unreachable: outbox message %s is left to the sweep", message_id)
+        return
+    publish_breaker.attempts += 1
     try:
         outbox_send.delay(message_id)
+        publish_breaker.succeeded()
     except Exception:  # broker unreachable: the sweep will pick the message up
-        logger.warning("Could not enqueue outbox message %s; the sweep will send it", message_id, exc_info=True)
+        publish_breaker.trip()
+        logger.warning(
+            "Could not enqueue outbox message %s; the sweep will send it. Not publishing for %s s.",
+            message_id,
+            settings.OUTBOX_PUBLISH_PAUSE_SECONDS,
+            exc_info=True,
+        )
 
 
 def _render(message: OutboxMessage) -> EmailMultiAlternatives:
@@ -59,49 +122,125 @@ def _render(message: OutboxMessage) -> EmailMultiAlternatives:
     html = render_to_string(f"emails/{message.template}.html", context)
     email = EmailMultiAlternatives(subject=subject, body=text, to=[message.to])
     email.attach_alternative(html, "text/html")
+    # Extras a context may carry (underscore keys, out of the templates' reach): headers such
+    # as List-Unsubscribe, and chart data drawn into inline PNGs (notifications/charts.py).
+    email.extra_headers.update(message.context.get("_headers", {}))
+    attach_inline_charts(email, message.context.get("_charts", {}))
     return email
 
 
-def outbox_send(*, message_id: int) -> bool:
-    """Send one pending message. Returns True if this call sent it.
+def message_id_header(message: OutboxMessage) -> str:
+    """The Message-ID every send of this row carries: the same one if it is ever sent twice."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<{message.message_id}@{domain}>"
 
-    Locks the row (skipping a row another worker holds), so concurrent or repeated runs send
-    it once. A failed attempt stays pending for the sweep until MAX_ATTEMPTS, then `failed`.
+
+def retry_delay(*, attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed send: doubling, capped, jittered."""
+    base = settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+    seconds = min(base, RETRY_MAX_DELAY.total_seconds())
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
+
+
+def outbox_send(*, message_id: int, connection=None) -> bool:
+    """Send one pending message that is due. Returns True if this call sent it.
+
+    Locks the row (skipping a row another worker holds) for the whole SMTP conversation, so
+    concurrent or repeated runs send it once; a worker that dies mid-send releases the lock
+    and the row stays pending. The row is marked sent and committed before the SMTP session
+    is closed, which leaves only the moment between the server's "250 accepted" and that
+    commit where a dying worker causes a second send (same Message-ID; docs/operations.md).
+
+    A message is due on its first attempt (the on-commit task) or once `next_attempt_at` has
+    passed. A failed attempt records the error and moves `next_attempt_at` out with
+    exponential backoff; after OUTBOX_MAX_ATTEMPTS the message is `failed`. `connection`
+    (an open e-mail backend) lets the sweep send many messages over one SMTP session.
     """
-    with transaction.atomic():
-        message = (
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(pk=message_id, status=OutboxMessage.Status.PENDING)
-            .first()
-        )
-        if message is None:
-            return False
-        message.attempts += 1
-        try:
-            email = _render(message)
-            email.send()
-        except Exception as exc:
-            logger.exception("Sending outbox message %s failed", message_id)
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = OutboxMessage.Status.FAILED
-            message.save(update_fields=["attempts", "last_error", "status"])
-            return False
-        message.subject = email.subject[:255]
-        message.status = OutboxMessage.Status.SENT
-        message.sent_at = timezone.now()
-        message.save(update_fields=["attempts", "subject", "status", "sent_at", "last_error"])
-        return True
+    own_connection = connection is None
+    smtp = get_connection() if own_connection else connection
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            message = (
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(Q(attempts=0) | Q(next_attempt_at__lte=now), pk=message_id, status=OutboxMessage.Status.PENDING)
+                .first()
+            )
+            if message is None:
+                return False
+            message.attempts += 1
+            try:
+                email = _render(message)
+                email.extra_headers["Message-ID"] = message_id_header(message)
+                email.connection = smtp
+                smtp.open()  # opened here, so send() leaves the session open until after the commit
+                email.send()
+            except Exception as exc:
+                logger.exception("Sending outbox message %s failed (attempt %s)", message_id, message.attempts)
+                smtp.close()  # a broken session must not be reused for the next message
+                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+                    message.status = OutboxMessage.Status.FAILED
+                    message.next_attempt_at = None
+                else:
+                    message.next_attempt_at = now + retry_delay(attempts=message.attempts)
+                message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+                return False
+            message.subject = email.subject[:255]
+            message.status = OutboxMessage.Status.SENT
+            message.sent_at = timezone.now()
+            message.next_attempt_at = None
+            message.save(update_fields=["attempts", "subject", "status", "sent_at", "next_attempt_at"])
+            return True
+    finally:
+        if own_connection:
+            smtp.close()  # QUIT only after the commit: a worker dying here sends nothing twice
 
 
-def outbox_pending_ids(*, older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> list[int]:
-    """Pending messages the on-commit path should have sent by now (oldest first)."""
-    cutoff = timezone.now() - older_than
+def outbox_due_ids(*, limit: int = 500) -> list[int]:
+    """Pending messages whose next attempt is due (oldest due first): what the sweep sends."""
     return list(
-        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, created_at__lte=cutoff)
-        .order_by("created_at")
+        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def outbox_send_due(*, limit: int = 500, budget_seconds: float = SWEEP_BUDGET_SECONDS) -> int:
+    """The sweep: send due messages over one SMTP session until none is left, `limit` were
+    tried, or `budget_seconds` passed (the next sweep carries on). Returns how many were sent.
+
+    Safe to run alongside on-commit tasks and other sweeps: each message is sent under its
+    row lock by `outbox_send`."""
+    deadline = time.monotonic() + budget_seconds
+    sent = 0
+    connection = get_connection()
+    try:
+        for message_id in outbox_due_ids(limit=limit):
+            if time.monotonic() > deadline:
+                break
+            sent += outbox_send(message_id=message_id, connection=connection)
+    finally:
+        connection.close()
+    return sent
+
+
+def outbox_requeue(*, message_ids: list[int]) -> int:
+    """Give failed messages a fresh set of attempts and send them after commit.
+
+    Only `failed` messages change (a sent one is never sent again); returns how many did."""
+    with transaction.atomic():
+        ids = list(
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=message_ids, status=OutboxMessage.Status.FAILED)
+            .values_list("pk", flat=True)
+        )
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        for message_id in ids:
+            transaction.on_commit(lambda message_id=message_id: _enqueue_send(message_id), robust=True)
+    return len(ids)
 
 
 def alert_create(*, user_id: int, text: str, url: str = "") -> Alert:

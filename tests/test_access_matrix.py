@@ -14,7 +14,9 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from bookings.models import Booking
+from accounts.unsubscribe import unsubscribe_token
+from bookings import exports
+from bookings.models import Booking, BookingExport
 from bookings.tests.factories import make_booking, make_hold
 from flights.models import Flight
 from flights.tests.factories import AirportFactory, FlightFactory
@@ -64,11 +66,36 @@ def _manage_form(world):
     return {"reference": world.booking.reference, "last_name": "2"}  # make_booking names "Passenger 2"
 
 
+def _flight_import(world) -> int:
+    """A staff member's finished flight import (a row only: the pages read no file)."""
+    from flights.models import FlightImport
+
+    return FlightImport.objects.create(
+        created_by=world.staff, file="flight-imports/a.csv", file_name="a.csv", status="done"
+    ).pk
+
+
 OWNER_ONLY = {"anonymous": LOGIN, "owner": OK, "other": NOT_FOUND, "staff": NOT_FOUND}
 
 
 def _same(value):
     return {actor: value for actor in ACTORS}
+
+
+def _owner_export(world):
+    """The owner's finished bookings export (written by the real job on first use)."""
+    export = BookingExport.objects.filter(user=world.owner, status=BookingExport.Status.DONE).first()
+    if export is None:
+        export = BookingExport.objects.create(user=world.owner)
+        exports.export_run(export_id=export.pk)
+    return export
+
+
+def _outbox_message(world):
+    """An e-mail in the outbox: the booking's confirmation."""
+    from notifications.models import OutboxMessage
+
+    return OutboxMessage.objects.filter(user_id=world.owner.pk).first()
 
 
 ROUTES = [
@@ -176,6 +203,70 @@ ROUTES = [
     Route("profile", "get", lambda w: reverse("accounts:profile"), {**_same(OK), "anonymous": LOGIN}),
     Route("password_change", "get", lambda w: reverse("accounts:password_change"), {**_same(OK), "anonymous": LOGIN}),
     Route("password_reset", "get", lambda w: reverse("accounts:password_reset"), _same(OK)),
+    # Export my bookings (CSV): anyone signed in starts their own; only the owner sees it.
+    Route(
+        "export_start",
+        "post",
+        lambda w: reverse("bookings:export_start"),
+        {"anonymous": LOGIN, "owner": "->export", "other": "->export", "staff": "->export"},
+        data=lambda w: {},
+    ),
+    Route(
+        "export_start_get",
+        "get",
+        lambda w: reverse("bookings:export_start"),
+        {"anonymous": LOGIN, "owner": NOT_ALLOWED, "other": NOT_ALLOWED, "staff": NOT_ALLOWED},
+    ),
+    Route("export_page", "get", lambda w: reverse("bookings:export", args=[_owner_export(w).pk]), OWNER_ONLY),
+    Route(
+        "export_progress", "get", lambda w: reverse("bookings:export_progress", args=[_owner_export(w).pk]), OWNER_ONLY
+    ),
+    Route(
+        "export_download", "get", lambda w: reverse("bookings:export_download", args=[_owner_export(w).pk]), OWNER_ONLY
+    ),
+    Route(
+        "export_download_post",
+        "post",
+        lambda w: reverse("bookings:export_download", args=[_owner_export(w).pk]),
+        {"anonymous": LOGIN, "owner": NOT_ALLOWED, "other": NOT_ALLOWED, "staff": NOT_ALLOWED},
+        data=lambda w: {},
+    ),
+    # On-site alerts: each signed-in user sees and marks only their own.
+    Route("alerts", "get", lambda w: reverse("notifications:alerts"), {**_same(OK), "anonymous": LOGIN}),
+    Route(
+        "alerts_mark_read",
+        "post",
+        lambda w: reverse("notifications:alerts_mark_read"),
+        {**_same("->alerts"), "anonymous": LOGIN},
+        data=lambda w: {},
+    ),
+    Route(
+        "alerts_mark_read_get",
+        "get",
+        lambda w: reverse("notifications:alerts_mark_read"),
+        {**_same(NOT_ALLOWED), "anonymous": LOGIN},
+    ),
+    # Unsubscribe from new-route e-mails: the signed token is the key, signed in or not.
+    Route(
+        "unsubscribe",
+        "get",
+        lambda w: reverse("accounts:unsubscribe", args=[unsubscribe_token(user_id=w.owner.pk)]),
+        _same(OK),
+    ),
+    Route(
+        "unsubscribe_post",
+        "post",
+        lambda w: reverse("accounts:unsubscribe", args=[unsubscribe_token(user_id=w.owner.pk)]),
+        _same(OK),
+        data=lambda w: {},
+    ),
+    Route("unsubscribe_bad_token", "post", lambda w: reverse("accounts:unsubscribe", args=["x:y"]), _same(400)),
+    Route(
+        "unsubscribe_put",
+        "put",
+        lambda w: reverse("accounts:unsubscribe", args=[unsubscribe_token(user_id=w.owner.pk)]),
+        _same(NOT_ALLOWED),
+    ),
 ]
 
 STAFF_ONLY = {"anonymous": LOGIN, "owner": FORBIDDEN, "other": FORBIDDEN, "staff": OK}
@@ -209,6 +300,28 @@ ROUTES += [
         },
         changes=("staff",),
     ),
+    Route("staff_flight_import", "get", lambda w: reverse("flights:staff_import"), STAFF_ONLY),
+    # No file chosen: the form says so (400) and nothing is stored.
+    Route(
+        "staff_flight_import_post",
+        "post",
+        lambda w: reverse("flights:staff_import"),
+        {**STAFF_ONLY, "staff": 400},
+        data=lambda w: {},
+    ),
+    Route("staff_flight_import_sample", "get", lambda w: reverse("flights:staff_import_sample"), STAFF_ONLY),
+    Route(
+        "staff_flight_import_status",
+        "get",
+        lambda w: reverse("flights:staff_import_status", args=[_flight_import(w)]),
+        STAFF_ONLY,
+    ),
+    Route(
+        "staff_flight_import_progress",
+        "get",
+        lambda w: reverse("flights:staff_import_progress", args=[_flight_import(w)]),
+        STAFF_ONLY,
+    ),
     Route("staff_manifest_lookup", "get", lambda w: reverse("bookings:staff_manifest_lookup"), STAFF_ONLY),
     Route("staff_manifest", "get", lambda w: reverse("bookings:staff_manifest", args=[w.flight.pk]), STAFF_ONLY),
     Route(
@@ -226,6 +339,21 @@ ROUTES += [
         changes=("staff",),
     ),
     Route("staff_root", "get", lambda w: "/staff/", _same("->staff_list")),
+    # Sent mail: the outbox, staff only (a message's detail renders it in a sandboxed iframe).
+    Route("staff_mail_list", "get", lambda w: reverse("notifications:staff_mail_list"), STAFF_ONLY),
+    Route(
+        "staff_mail_detail",
+        "get",
+        lambda w: reverse("notifications:staff_mail_detail", args=[_outbox_message(w).pk]),
+        STAFF_ONLY,
+    ),
+    Route(
+        "staff_mail_list_post",
+        "post",
+        lambda w: reverse("notifications:staff_mail_list"),
+        {**STAFF_ONLY, "staff": NOT_ALLOWED},
+        data=lambda w: {},
+    ),
     Route(
         "admin",
         "get",
@@ -240,7 +368,16 @@ REDIRECT_TARGETS = {
     "detail": lambda w: reverse("bookings:detail", args=[w.booking.reference]),
     "passengers": lambda w: reverse("bookings:checkout_passengers", args=[w.hold.reference]),
     "flight": lambda w: reverse("bookings:book", args=[w.flight.pk]),
+    # The export the request just started (or the one already running).
+    "export": lambda w: reverse("bookings:export", args=[BookingExport.objects.latest("pk").pk]),
+    "alerts": lambda w: reverse("notifications:alerts"),
 }
+
+
+@pytest.fixture(autouse=True)
+def _files_in_memory(settings):
+    # Export files go through Django's default storage: in memory here, nothing left on disk.
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
 
 
 @pytest.fixture
@@ -345,12 +482,25 @@ def test_matrix_covers_every_named_url():
         "accounts:profile",
         "accounts:password_change",
         "accounts:password_reset",
+        "accounts:unsubscribe",
         "flights:staff_list",
         "flights:staff_create",
         "flights:staff_edit",
+        "flights:staff_import",
+        "flights:staff_import_sample",
+        "flights:staff_import_status",
+        "flights:staff_import_progress",
         "bookings:staff_manifest_lookup",
         "bookings:staff_manifest",
         "bookings:staff_flight_remove",
+        "bookings:export_start",
+        "bookings:export",
+        "bookings:export_progress",
+        "bookings:export_download",
+        "notifications:alerts",
+        "notifications:alerts_mark_read",
+        "notifications:staff_mail_list",
+        "notifications:staff_mail_detail",
     }
     # Pages reached only by following an e-mailed link or a completed form; covered elsewhere.
     flow_pages = {
@@ -360,7 +510,7 @@ def test_matrix_covers_every_named_url():
         "accounts:password_reset_complete",
     }
     names = set()
-    for namespace in ("accounts", "flights", "bookings"):
+    for namespace in ("accounts", "flights", "bookings", "notifications"):
         resolver = get_resolver().namespace_dict[namespace][1]
         names |= {f"{namespace}:{name}" for name in resolver.reverse_dict if isinstance(name, str)}
     assert names - covered - flow_pages == set()

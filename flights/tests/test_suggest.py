@@ -1,6 +1,7 @@
 """Airport autosuggest: accents, ranking, whole cities, the JSON endpoint and its cache."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -99,8 +100,10 @@ def test_endpoint_answers_with_redis_down(client, airports, settings):
 def test_chosen_city_suggestion_searches_all_its_airports(client, airports):
     paris = AirportFactory(iata="CDG", city="Paris", tz="Europe/Paris")
     day = (timezone.now() + timedelta(days=5)).date()
+    # Noon in London on that day: the search's "date" is the origin's local day, whatever the hour now.
+    noon = datetime.combine(day, time(12, 0), tzinfo=ZoneInfo("Europe/London"))
     for origin in (airports["LHR"], airports["LGW"]):
-        FlightFactory(origin=origin, destination=paris, departs_at=timezone.now() + timedelta(days=5, hours=1))
+        FlightFactory(origin=origin, destination=paris, departs_at=noon)
     response = client.get(
         reverse("flights:search"), {"origin": "London", "destination": "CDG", "date": day.isoformat(), "passengers": 1}
     )

@@ -1,0 +1,40 @@
+"""Remember when a signed-in passenger was last on the site (the evening nudge skips recent visitors).
+
+`last_login` alone will not do: a session lasts two weeks, so someone browsing every day may
+not have logged in for ten days. Writing on every request would turn each page view into a
+write, so the time is refreshed at most once per SEEN_RESOLUTION per user, with one UPDATE
+whose WHERE clause re-checks the age (two workers racing write once).
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from .models import User
+
+SEEN_RESOLUTION = timedelta(hours=1)
+
+
+def last_seen(user: User):
+    """When the user was last seen on the site: the later of the last request we recorded
+    and the last login (a login is a visit too). None for a user who never came."""
+    moments = [moment for moment in (user.last_seen_at, user.last_login) if moment]
+    return max(moments, default=None)
+
+
+class LastSeenMiddleware:
+    """After AuthenticationMiddleware. Costs no query for anonymous visitors, and none for a
+    signed-in one seen (or logged in) within the last hour: the user row is already loaded."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = timezone.now()
+            seen = last_seen(user)
+            if seen is None or now - seen >= SEEN_RESOLUTION:
+                User.objects.filter(pk=user.pk).exclude(last_seen_at__gt=now - SEEN_RESOLUTION).update(last_seen_at=now)
+        return response

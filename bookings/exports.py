@@ -1,0 +1,323 @@
+"""Export my bookings as CSV: a long job with progress, its file in Django's storage.
+
+The web request only writes a pending BookingExport (export_start); a Celery task writes the
+file (export_run), reporting progress as it goes, and when it is done the same transaction
+tells the passenger (an on-site alert and an e-mail). The file expires after
+EXPORT_EXPIRY_HOURS and is then deleted (export_expire; the sweep task in tasks.py).
+
+Every cell is neutralised against formula injection (OWASP "CSV Injection"): a passenger
+name like `=HYPERLINK(...)` must reach the spreadsheet as text, not as a formula.
+"""
+
+import csv
+import io
+import logging
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import F, Prefetch, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from notifications.services import alert_create, outbox_enqueue
+
+from .models import Booking, BookingExport, Ticket
+from .notifications import absolute_url
+from .selectors import LISTED
+
+logger = logging.getLogger(__name__)
+
+# Bookings read (with their tickets) per round trip; progress is reported after each chunk.
+CHUNK_SIZE = 200
+# A running export whose progress has not moved for this long lost its worker: another run
+# may take it over. A chunk takes well under a second, so this is very generous.
+STALLED_AFTER = timedelta(minutes=10)
+# A pending export not picked up by then lost its task (broker down): the sweep re-enqueues it.
+PENDING_GRACE = timedelta(minutes=1)
+
+# First characters a spreadsheet may read as the start of a formula (OWASP: = + - @ tab CR).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+HEADER = [
+    "Booking reference",
+    "Booking status",
+    "Booked at (UTC)",
+    "Flight",
+    "From",
+    "To",
+    "Departure (local time)",
+    "Departure time zone",
+    "Arrival (local time)",
+    "Arrival time zone",
+    "Passenger",
+    "Seat",
+    "Passenger status",
+    "Fare",
+    "Currency",
+    "Cancelled at (UTC)",
+    "Refund",
+    "Cancelled by the airline",
+]
+
+
+def safe_cell(value) -> str:
+    """The cell as text a spreadsheet will not evaluate: a leading = + - @ tab or CR gets a
+    single quote in front (OWASP's advice), everything else is left exactly as it is.
+
+    Not the `defusedcsv` package: its 3.0.0 leaves a leading tab or CR alone, and those are
+    two of the six characters we must neutralise."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+def _utc(moment: datetime | None) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if moment else ""
+
+
+def _local(moment: datetime, zone) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local:%Z}"
+
+
+def _place(airport) -> str:
+    return f"{airport.city or airport.name} ({airport.iata})"
+
+
+def _booking_rows(booking: Booking) -> Iterator[list]:
+    """One row per passenger: what a passenger would want in a spreadsheet of their trips."""
+    flight = booking.flight
+    for ticket in booking.tickets.all():
+        yield [
+            booking.reference,
+            booking.get_status_display(),
+            _utc(booking.confirmed_at or booking.created_at),
+            flight.number,
+            _place(flight.origin),
+            _place(flight.destination),
+            _local(flight.departs_at, flight.origin.zone),
+            flight.origin.tz,
+            _local(flight.arrives_at, flight.destination.zone),
+            flight.destination.tz,
+            ticket.passenger_name,
+            ticket.seat,
+            ticket.get_status_display(),
+            f"{ticket.price:.2f}",
+            settings.CURRENCY,
+            _utc(ticket.cancelled_at or (booking.cancelled_at if ticket.status == Ticket.Status.CANCELLED else None)),
+            f"{ticket.refund_amount:.2f}" if ticket.refund_amount is not None else "",
+            "yes" if booking.cancelled_by_staff else "",
+        ]
+
+
+def _safe_rows(bookings: Iterable[Booking]) -> Iterator[list[str]]:
+    for booking in bookings:
+        for row in _booking_rows(booking):
+            yield [safe_cell(cell) for cell in row]
+
+
+def _booking_ids(user_id: int) -> list[int]:
+    """The user's bookings in the order of the file: by departure, then booking."""
+    return list(
+        Booking.objects.filter(user_id=user_id, status__in=LISTED)
+        .order_by("flight__departs_at", "pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _bookings_in_chunks(ids: list[int]) -> Iterator[list[Booking]]:
+    """The bookings of `ids`, CHUNK_SIZE at a time, each chunk in two queries (bookings with
+    their flight and airports, then their tickets): no query per booking."""
+    for start in range(0, len(ids), CHUNK_SIZE):
+        chunk_ids = ids[start : start + CHUNK_SIZE]
+        found = Booking.objects.filter(pk__in=chunk_ids).select_related("flight__origin", "flight__destination")
+        found = found.prefetch_related(Prefetch("tickets", queryset=Ticket.objects.order_by("pk")))
+        by_id = {booking.pk: booking for booking in found}
+        yield [by_id[pk] for pk in chunk_ids if pk in by_id]
+
+
+def export_start(*, user: User) -> tuple[BookingExport, bool]:
+    """Start exporting the user's bookings; returns (export, started).
+
+    A user has at most one export pending or running (a database constraint backs this):
+    while one is, this returns it with started=False and starts nothing. The task is
+    enqueued after commit; if the broker is down, the periodic sweep enqueues it later.
+    """
+    with transaction.atomic():
+        running = BookingExport.objects.filter(user=user, status__in=BookingExport.IN_PROGRESS).first()
+        if running is not None:
+            return running, False
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent click loses the race cleanly
+                export = BookingExport.objects.create(user=user)
+        except IntegrityError:
+            return BookingExport.objects.get(user=user, status__in=BookingExport.IN_PROGRESS), False
+        transaction.on_commit(lambda: _enqueue_run(export.pk), robust=True)
+    return export, True
+
+
+def _enqueue_run(export_id: int) -> None:
+    from .tasks import booking_export_run
+
+    try:
+        booking_export_run.delay(export_id)
+    except Exception:  # broker unreachable: the periodic sweep enqueues pending exports
+        logger.warning("Could not enqueue booking export %s; the sweep will", export_id, exc_info=True)
+
+
+def _claim(export_id: int, run_id: uuid.UUID, now: datetime) -> bool:
+    """Make this run the export's owner: a pending export, or a running one whose run
+    stalled. One UPDATE, so of two concurrent runs exactly one wins."""
+    claimable = Q(status=BookingExport.Status.PENDING) | Q(
+        status=BookingExport.Status.RUNNING, updated_at__lt=now - STALLED_AFTER
+    )
+    return bool(
+        BookingExport.objects.filter(claimable, pk=export_id).update(
+            status=BookingExport.Status.RUNNING, run_id=run_id, rows_done=0, rows_total=0, updated_at=now
+        )
+    )
+
+
+def _report(export_id: int, run_id: uuid.UUID, **fields) -> bool:
+    """Save progress, committed at once (autocommit) so the progress page sees it.
+    False when this run no longer owns the export."""
+    return bool(
+        BookingExport.objects.filter(pk=export_id, run_id=run_id, status=BookingExport.Status.RUNNING).update(
+            updated_at=timezone.now(), **fields
+        )
+    )
+
+
+def export_run(*, export_id: int) -> bool:
+    """Write the export's file and tell its owner. Returns True if this call finished it.
+
+    Idempotent: an export that is done, failed, expired or being written by a live run is
+    left alone (False). Progress is committed after every CHUNK_SIZE bookings; the file is
+    saved through the default storage, then one transaction marks the export done and
+    writes the alert and the e-mail (the e-mail once ever per export: its dedupe key).
+    Any error marks the export failed (the passenger can start a new one). Call it outside
+    a transaction (the task does): inside one, nobody would see the progress until the end.
+    """
+    run_id = uuid.uuid4()
+    if not _claim(export_id, run_id, timezone.now()):
+        return False
+    export = BookingExport.objects.select_related("user").get(pk=export_id)
+    name = ""
+    try:
+        ids = _booking_ids(export.user_id)
+        _report(export_id, run_id, rows_total=len(ids))
+        with tempfile.TemporaryFile() as raw:
+            # utf-8-sig: a byte-order mark, so spreadsheet programs read accented names right.
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            writer = csv.writer(text)
+            writer.writerow(HEADER)
+            done = 0
+            for chunk in _bookings_in_chunks(ids):
+                writer.writerows(_safe_rows(chunk))
+                done += len(chunk)
+                if not _report(export_id, run_id, rows_done=done):
+                    return False  # another run took the export over
+            text.flush()
+            raw.seek(0)
+            filename = f"{settings.SITE_NAME.lower()}-bookings-{timezone.now():%Y-%m-%d}.csv"
+            storage = export.file.storage
+            name = storage.save(export.file.field.generate_filename(export, filename), File(raw, name=filename))
+            text.detach()
+        if not _finish(export, run_id, name):
+            export.file.storage.delete(name)
+            return False
+        return True
+    except Exception:
+        logger.exception("Booking export %s failed", export_id)
+        if name:
+            export.file.storage.delete(name)
+        _report(export_id, run_id, status=BookingExport.Status.FAILED, finished_at=timezone.now())
+        return False
+
+
+def _finish(export: BookingExport, run_id: uuid.UUID, name: str) -> bool:
+    """Mark the export done with its file and tell the passenger, in one transaction."""
+    now = timezone.now()
+    expires_at = now + timedelta(hours=settings.EXPORT_EXPIRY_HOURS)
+    with transaction.atomic():
+        locked = (
+            BookingExport.objects.select_for_update()
+            .filter(pk=export.pk, run_id=run_id, status=BookingExport.Status.RUNNING)
+            .first()
+        )
+        if locked is None:
+            return False
+        locked.status = BookingExport.Status.DONE
+        locked.file.name = name
+        locked.rows_done = F("rows_total")
+        locked.finished_at = now
+        locked.expires_at = expires_at
+        locked.save(update_fields=["status", "file", "rows_done", "finished_at", "expires_at", "updated_at"])
+        page = reverse("bookings:export", args=[export.pk])
+        alert_create(user_id=export.user_id, text="Your bookings export (CSV) is ready to download.", url=page)
+        outbox_enqueue(
+            to=export.user.email,
+            template="export_ready",
+            context={
+                "name": export.user.display_name,
+                "url": absolute_url("bookings:export", export.pk),
+                "expires": _utc(expires_at),
+                "expiry_hours": settings.EXPORT_EXPIRY_HOURS,
+            },
+            user_id=export.user_id,
+            dedupe_key=f"booking-export-ready:{export.pk}",
+        )
+    return True
+
+
+def export_expire(*, export_id: int) -> bool:
+    """Delete an expired export's file and mark it expired. Returns True if this call did.
+
+    Locks the export row; deleting a file that is already gone is not an error, so a
+    repeated or concurrent call is harmless. An export that has not expired is left alone.
+    """
+    with transaction.atomic():
+        export = (
+            BookingExport.objects.select_for_update()
+            .filter(pk=export_id, status=BookingExport.Status.DONE, expires_at__lte=timezone.now())
+            .first()
+        )
+        if export is None:
+            return False
+        # Deleted before the row changes: if the delete fails, the row still says where the
+        # file is and the next sweep tries again.
+        if export.file.name:
+            export.file.storage.delete(export.file.name)
+        export.file.name = ""
+        export.status = BookingExport.Status.EXPIRED
+        export.save(update_fields=["file", "status", "updated_at"])
+    return True
+
+
+def exports_expired_ids(*, limit: int = 500) -> list[int]:
+    return list(
+        BookingExport.objects.filter(status=BookingExport.Status.DONE, expires_at__lte=timezone.now())
+        .order_by("expires_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def exports_lost_ids(*, limit: int = 100) -> list[int]:
+    """Exports whose task went missing: pending past the grace period (the broker was down
+    when it was enqueued) or running with no progress for STALLED_AFTER (its worker died)."""
+    now = timezone.now()
+    return list(
+        BookingExport.objects.filter(
+            Q(status=BookingExport.Status.PENDING, updated_at__lt=now - PENDING_GRACE)
+            | Q(status=BookingExport.Status.RUNNING, updated_at__lt=now - STALLED_AFTER)
+        )
+        .order_by("updated_at")
+        .values_list("pk", flat=True)[:limit]
+    )

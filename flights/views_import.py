@@ -1,0 +1,94 @@
+"""Staff pages of the flight import: upload, sample file, status (and its JSON for polling)."""
+
+from django import forms
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.decorators import staff_required
+
+from .imports.parsing import COLUMNS, ImportFileError, sample_csv, size_text
+from .imports.selectors import flight_import_progress, flight_imports_recent
+from .imports.services import flight_import_start
+from .imports.validation import MAX_ERRORS
+from .models import Airport, FlightImport
+
+SAMPLE_AIRPORTS = ("LHR", "JFK", "CDG")
+STATUS_REFRESH_SECONDS = 2
+
+
+class FlightImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        error_messages={
+            "required": "Choose the CSV file to import.",
+            "empty": "The file is empty. Download the sample file to see what an import looks like.",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (
+            f"Saved as CSV UTF-8; at most {size_text(settings.FLIGHT_IMPORT_MAX_BYTES)} "
+            f"and {settings.FLIGHT_IMPORT_MAX_ROWS:,} flights."
+        )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_flight_import(request):
+    form = FlightImportForm(request.POST, request.FILES) if request.method == "POST" else FlightImportForm()
+    if request.method == "POST" and form.is_valid():
+        try:
+            flight_import = flight_import_start(user=request.user, upload=form.cleaned_data["file"])
+        except ImportFileError as error:
+            form.add_error("file", str(error))
+        else:
+            return redirect("flights:staff_import_status", import_id=flight_import.pk)
+    return render(
+        request,
+        "flights/import_upload.html",
+        {"form": form, "imports": flight_imports_recent(), "columns": COLUMNS},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required
+@require_GET
+def staff_flight_import_sample(request):
+    wanted = list(Airport.objects.filter(iata__in=SAMPLE_AIRPORTS).values_list("iata", "tz"))
+    wanted.sort(key=lambda airport: SAMPLE_AIRPORTS.index(airport[0]))
+    if len(wanted) < 2:
+        wanted = list(Airport.objects.order_by("-scheduled_departures", "iata").values_list("iata", "tz")[:3])
+    if len(wanted) < 2:
+        wanted = [("LHR", "Europe/London"), ("JFK", "America/New_York"), ("CDG", "Europe/Paris")]
+    response = HttpResponse(sample_csv(wanted), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="flight-import-sample.csv"'
+    return response
+
+
+@staff_required
+@require_GET
+def staff_flight_import_status(request, import_id: int):
+    flight_import = get_object_or_404(FlightImport.objects.select_related("created_by"), pk=import_id)
+    return render(
+        request,
+        "flights/import_status.html",
+        {
+            "flight_import": flight_import,
+            "progress": flight_import_progress(flight_import),
+            "refresh_seconds": STATUS_REFRESH_SECONDS,
+            "max_errors": MAX_ERRORS,
+        },
+    )
+
+
+@staff_required
+@require_GET
+def staff_flight_import_progress(request, import_id: int):
+    flight_import = get_object_or_404(FlightImport, pk=import_id)
+    response = JsonResponse(flight_import_progress(flight_import))
+    response["Cache-Control"] = "no-store"
+    return response

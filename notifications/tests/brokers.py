@@ -1,0 +1,32 @@
+"""Point the test process's Celery app at another broker (an unreachable one, a private Redis)."""
+
+from contextlib import contextmanager
+
+from booking_site.celery import app as celery_app
+from notifications.services import publish_breaker
+
+
+def _drop_connections() -> None:
+    # app.close() forgets the connection pool but not the producer pool built on it, which
+    # would keep publishing to the previous broker. (kombu keeps both per broker URL.)
+    celery_app.close()
+    celery_app.amqp._producer_pool = None
+
+
+@contextmanager
+def broker(url: str):
+    """Publish for real (not eagerly) to `url` inside the block, with a fresh publish breaker."""
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.task_always_eager
+    conf.broker_url, conf.task_always_eager = url, False
+    _drop_connections()
+    publish_breaker.reset()
+    try:
+        yield celery_app
+    finally:
+        conf.broker_url, conf.task_always_eager = saved
+        _drop_connections()
+        publish_breaker.reset()
+
+
+UNREACHABLE = "redis://127.0.0.1:9/0"  # nothing listens on port 9

@@ -1,0 +1,96 @@
+"""The staff "sent mail" pages: what the outbox holds, each e-mail as it renders."""
+
+import html
+import re
+
+import pytest
+from django.urls import reverse
+
+from accounts.tests.factories import StaffFactory, UserFactory
+from notifications.models import OutboxMessage
+from notifications.services import outbox_enqueue, outbox_send
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(StaffFactory())
+    return client
+
+
+def _message(**overrides) -> OutboxMessage:
+    fields = {"to": "ada@example.test", "template": "welcome", "context": {"name": "Ada"}}
+    return outbox_enqueue(**{**fields, **overrides})
+
+
+def test_staff_see_every_outbox_message_with_status_attempts_and_last_error(staff_client):
+    sent = _message()
+    outbox_send(message_id=sent.pk)
+    failed = _message(to="bob@example.test")
+    OutboxMessage.objects.filter(pk=failed.pk).update(
+        status=OutboxMessage.Status.FAILED, attempts=10, last_error="SMTPServerDisconnected: gone"
+    )
+    response = staff_client.get(reverse("notifications:staff_mail_list"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "ada@example.test" in page and "bob@example.test" in page
+    assert "Welcome" in page  # the subject of the sent one
+    assert "SMTPServerDisconnected: gone" in page
+    assert "1 sent" in page and "1 failed" in page
+
+
+def test_the_list_filters_by_status_and_recipient_and_ignores_nonsense(staff_client):
+    _message()
+    failed = _message(to="bob@example.test")
+    OutboxMessage.objects.filter(pk=failed.pk).update(status=OutboxMessage.Status.FAILED)
+    url = reverse("notifications:staff_mail_list")
+    page = staff_client.get(url, {"status": "failed"}).content.decode()
+    assert "bob@example.test" in page and "ada@example.test" not in page
+    page = staff_client.get(url, {"q": "ada@"}).content.decode()
+    assert "ada@example.test" in page and "bob@example.test" not in page
+    response = staff_client.get(url, {"status": "bogus", "page": "x"})
+    assert response.status_code == 200 and "ada@example.test" in response.content.decode()
+
+
+def test_the_detail_page_shows_the_text_and_the_html_only_inside_a_sandboxed_iframe(staff_client):
+    message = _message(context={"name": '<script>alert("x")</script>Ada'})
+    response = staff_client.get(reverse("notifications:staff_mail_detail", args=[message.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    # The templates' output is marked safe; the page must escape it all the same.
+    assert "<script>alert" not in page
+    assert page.count("<html") == 1 and page.count("<body") == 1  # the page's own only
+    [(attributes, srcdoc)] = re.findall(r'<iframe([^>]*?)srcdoc="([^"]*)"', page)
+    assert " sandbox " in attributes
+    srcdoc = html.unescape(srcdoc)
+    assert "<body" in srcdoc
+    assert "Hello &lt;script&gt;" in srcdoc  # the e-mail's HTML, escaped once by its own template
+    assert "Hello" in page  # the plain-text part
+    assert f"&lt;{message.message_id}@testserver&gt;" in page
+
+
+def test_a_password_reset_link_is_never_shown_to_staff(staff_client):
+    link = "http://testserver/accounts/reset/MQ/secret-token/"
+    message = _message(template="password_reset", context={"email": "ada@example.test", "url": link})
+    page = staff_client.get(reverse("notifications:staff_mail_detail", args=[message.pk])).content.decode()
+    assert "secret-token" not in page
+    assert "one-time link" in page
+
+
+def test_a_message_whose_template_cannot_render_shows_why_instead_of_failing(staff_client):
+    message = _message(template="no_such_template")
+    response = staff_client.get(reverse("notifications:staff_mail_detail", args=[message.pk]))
+    assert response.status_code == 200
+    assert "TemplateDoesNotExist" in response.content.decode()
+
+
+def test_passengers_cannot_read_the_outbox(client):
+    message = _message()
+    client.force_login(UserFactory())
+    assert client.get(reverse("notifications:staff_mail_list")).status_code == 403
+    assert client.get(reverse("notifications:staff_mail_detail", args=[message.pk])).status_code == 403
+
+
+def test_an_unknown_message_is_404(staff_client):
+    assert staff_client.get(reverse("notifications:staff_mail_detail", args=[999999])).status_code == 404
