@@ -134,18 +134,26 @@ def migrate(expected_name: str) -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
+def booking_tables() -> str:
+    """The tables a booking writes, quoted for TRUNCATE (every table that references them too)."""
+    from django.db import connection
+
+    from bookings.models import Booking, Payment, Ticket
+    from notifications.models import OutboxMessage
+
+    models = (Payment, Ticket, Booking, OutboxMessage)
+    return ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
+
+
 def reset_bench_data() -> None:
     """Empty the tables the bench writes to (this is the bench's own database). Users are kept,
     and so are the search benchmark's generated flights (numbers starting SEARCH_FLIGHT_PREFIX):
     generating a million rows again on every run would dominate `make bench`."""
     from django.db import connection
 
-    from bookings.models import Booking, Payment, Ticket
     from flights.models import Flight
-    from notifications.models import OutboxMessage
 
-    booking_tables = (Payment, Ticket, Booking, OutboxMessage)
-    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in booking_tables)
+    tables = booking_tables()
     flights = connection.ops.quote_name(Flight._meta.db_table)
     with connection.cursor() as cursor:
         if Flight.objects.filter(number__startswith=SEARCH_FLIGHT_PREFIX).exists():

@@ -205,12 +205,11 @@ CROSS JOIN LATERAL (
 def _bench_tables() -> str:
     from django.db import connection
 
-    from bookings.models import Booking, Ticket
     from flights.models import Flight
-    from notifications.models import OutboxMessage
 
-    models = (Ticket, Booking, OutboxMessage, Flight)
-    return ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
+    from .database import booking_tables
+
+    return f"{booking_tables()}, {connection.ops.quote_name(Flight._meta.db_table)}"
 
 
 def _checkpoint(cursor) -> None:

@@ -7,9 +7,11 @@ from notifications.services import publish_breaker
 
 
 def _drop_connections() -> None:
-    # app.close() forgets the connection pool but not the producer pool built on it, which
-    # would keep publishing to the previous broker. (kombu keeps both per broker URL.)
-    celery_app.close()
+    # Forget the connection pool and the producer pool built on it, which would keep
+    # publishing to the previous broker (kombu keeps both per broker URL). Not app.close():
+    # that also deregisters the app, and a task module imported afterwards (shared_task)
+    # would then never be registered with it.
+    celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
 
