@@ -4,7 +4,9 @@ Most holds are on a flight with no lapsed holds to release, for seats that are f
 seats from the front when the site chooses, or the chosen ones. For those, one statement
 checks both conditions and writes the held booking, its tickets and the counter, so the lock is
 held for the lock statement, this one and COMMIT: the shape of pgbench's lock-protected write.
-When either check fails it writes nothing, and `booking_hold` takes the general path (release
+The statement is prepared once per database session and party size, so PostgreSQL does not
+parse and plan it while the lock is held. When either check fails it writes nothing, and
+`booking_hold` takes the general path (release
 lapsed holds, seat the party with `assign_together`, name the clashing seats) under the same
 lock.
 
@@ -17,6 +19,7 @@ other write.
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from django.db import connection
 
@@ -62,6 +65,62 @@ SELECT id FROM booking
 """.format(**_TABLES)  # noqa: S608 (table names and status values from the models, never input)
 
 
+# The statement is prepared once per connection and party size (PREPARE ... EXECUTE), so the
+# lock is not held while PostgreSQL parses and plans it on every hold. Each chosen seat is its
+# own parameter (seat IN ($11, $12, ...)): with an array the planner would not use the
+# (flight, seat) index for the seats.
+_PARAMS = ("flight", "user", "seats", "reference", "token", "now", "expires", "count", "total", "price")
+_TYPES = (
+    "bigint",
+    "bigint",
+    "varchar[]",
+    "varchar",
+    "uuid",
+    "timestamptz",
+    "timestamptz",
+    "integer",
+    "numeric",
+    "numeric",
+)
+
+
+@lru_cache(maxsize=16)
+def _prepare_sql(count: int) -> tuple[str, str, str]:
+    """(statement name, PREPARE text, EXECUTE text with placeholders) for a party of `count`."""
+    name = f"skyway_hold_{count}"
+    body = _HOLD_SQL.replace("%(seat_set)s", "(" + ", ".join(f"${len(_PARAMS) + i}" for i in range(1, count + 1)) + ")")
+    for number, param in enumerate(_PARAMS, start=1):
+        body = body.replace(f"%({param})s", f"${number}")
+    types = ", ".join([*_TYPES, *["varchar"] * count])
+    execute = f"EXECUTE {name} ({', '.join(['%s'] * (len(_PARAMS) + count))})"
+    return name, f"PREPARE {name} ({types}) AS {body}", execute
+
+
+def _uses_prepared_statements() -> bool:
+    # A transaction-pooling PgBouncer hands each transaction any server connection, where a
+    # statement prepared on another does not exist. Django's setting for such a pooler is
+    # DISABLE_SERVER_SIDE_CURSORS; it turns prepared statements off here too.
+    return not connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS", False)
+
+
+def _execute(cursor, params: dict, seats: list[str]) -> None:
+    if not _uses_prepared_statements():
+        cursor.execute(_HOLD_SQL, {**params, "seat_set": tuple(seats)})
+        return
+    _name, prepare, execute = _prepare_sql(len(seats))
+    # Prepared statements live as long as the database session: remember which ones this
+    # session has by the driver connection they were made on.
+    session = connection.connection
+    prepared = getattr(connection, "_skyway_hold_prepared", None)
+    if prepared is None or prepared[0] is not session:
+        prepared = (session, set())
+        connection._skyway_hold_prepared = prepared
+    if len(seats) not in prepared[1]:
+        cursor.execute(prepare)  # not undone by a rollback: it belongs to the session
+        prepared[1].add(len(seats))
+    cursor.execute(execute, [*(params[name] for name in _PARAMS), *seats])
+
+
 def hold_free_seats_locked(
     *,
     user_id: int,
@@ -78,25 +137,20 @@ def hold_free_seats_locked(
     assert connection.in_atomic_block, "hold_free_seats_locked() needs the flight lock"
     count = len(seats)
     total: Decimal = flight.price * count
+    params = {
+        "flight": flight.pk,
+        "user": user_id,
+        "seats": seats,
+        "reference": reference,
+        "token": token,
+        "now": now,
+        "expires": expires,
+        "count": count,
+        "total": total,
+        "price": flight.price,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            _HOLD_SQL,
-            {
-                "flight": flight.pk,
-                "user": user_id,
-                "seats": seats,
-                # IN (a, b), not = ANY(array): only the list lets the planner use the partial
-                # unique index on (flight, seat) for both columns.
-                "seat_set": tuple(seats),
-                "reference": reference,
-                "token": token,
-                "now": now,
-                "expires": expires,
-                "count": count,
-                "total": total,
-                "price": flight.price,
-            },
-        )
+        _execute(cursor, params, seats)
         row = cursor.fetchone()
     if row is None:
         return None

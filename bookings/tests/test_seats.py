@@ -178,20 +178,40 @@ def _statements(captured):
     return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
 
 
+def _hold(flight, seats, user=None):
+    from bookings.services import booking_hold
+
+    return booking_hold(user=user or UserFactory(), flight_id=flight.pk, seats=seats, token=uuid.uuid4())
+
+
+def _captured_hold(flight, seats):
+    """The hold's statements from its flight lock on (COMMIT aside)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = UserFactory()
+    with CaptureQueriesContext(connection) as captured:
+        booking = _hold(flight, seats, user)
+    statements = [sql for sql in _statements(captured) if sql != "COMMIT"]
+    lock = next(index for index, sql in enumerate(statements) if "FOR UPDATE" in sql)
+    return booking, statements[lock:]
+
+
 @pytest.mark.django_db
-def test_a_hold_on_free_seats_is_the_lock_and_one_write():
+def test_a_hold_on_free_seats_is_the_lock_and_one_prepared_write():
+    flight = FlightFactory(capacity=60)
+    _hold(FlightFactory(), ["1A", "1B", "1C"])  # this session has prepared the statement for three
+    user = UserFactory()
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from bookings.services import booking_hold
 
-    flight = FlightFactory(capacity=60)
-    user = UserFactory()
     with CaptureQueriesContext(connection) as captured:
         booking = booking_hold(user=user, flight_id=flight.pk, seats=["7C", "2A", "9F"], token=uuid.uuid4())
     statements = _statements(captured)
     assert len(statements) == 2, statements
-    assert "FOR UPDATE" in statements[0] and statements[1].lstrip().startswith("WITH")
+    assert "FOR UPDATE" in statements[0] and statements[1].startswith("EXECUTE skyway_hold_3 ")
     # The passengers' seats in the order they were chosen, as the names step pairs them up.
     assert list(booking.tickets.order_by("pk").values_list("seat", "status")) == [
         ("7C", "held"),
@@ -208,6 +228,34 @@ def test_a_hold_on_free_seats_is_the_lock_and_one_write():
     )
     assert booking.flight.origin == flight.origin  # the flight loads when asked
     assert Flight.objects.get(pk=flight.pk).seats_booked == 3
+
+
+@pytest.mark.django_db
+def test_without_prepared_statements_the_hold_sends_the_statement_itself(settings):
+    from django.db import connection
+
+    flight = FlightFactory(capacity=60)
+    connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True  # as behind a transaction pooler
+    try:
+        booking, statements = _captured_hold(flight, [None, None])
+    finally:
+        del connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"]
+    assert len(statements) == 2 and statements[1].lstrip().startswith("WITH"), statements
+    assert sorted(booking.tickets.values_list("seat", flat=True)) == ["1A", "1B"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_database_session_prepares_the_statement_again():
+    from django.db import connection
+
+    flight = FlightFactory(capacity=60)
+    _hold(flight, ["1A"])
+    connection.close()  # the next hold runs on a new session, where nothing is prepared
+    booking, statements = _captured_hold(flight, ["2A"])
+    assert [sql.split(" ")[0] for sql in statements[1:]] == ["PREPARE", "EXECUTE"], statements
+    assert list(booking.tickets.values_list("seat", flat=True)) == ["2A"]
+    booking, statements = _captured_hold(flight, ["3A"])
+    assert [sql.split(" ")[0] for sql in statements[1:]] == ["EXECUTE"], statements
 
 
 @pytest.mark.django_db
