@@ -38,7 +38,7 @@ class User(AbstractUser):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
-    # The evening nudge about new routes (bookings/digests.py): the passenger's choice, when
+    # The evening nudge about new routes (bookings/nudge.py): the passenger's choice, when
     # they were last on the site, and when they were last nudged.
     email_new_routes = models.BooleanField("E-mail me about new routes", default=True)
     # Written at most once an hour per user by accounts.middleware.LastSeenMiddleware.

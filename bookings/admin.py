@@ -107,3 +107,6 @@ class BookingExportAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the row keeps the file's record; a deleted row would leave the file behind

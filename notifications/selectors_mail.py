@@ -12,6 +12,11 @@ from .models import OutboxMessage
 # staff see that such a message went out, never its link.
 SECRET_TEMPLATES = {"password_reset"}
 REDACTED = "(hidden: a one-time link)"
+# Context keys and headers with a link that acts for the passenger without a login (the
+# one-click unsubscribe): shown to staff as hidden, and the preview is rendered without them.
+SECRET_KEYS = {"unsubscribe_url"}
+SECRET_HEADERS = {"List-Unsubscribe", "List-Unsubscribe-Post"}
+REDACTED_LINK = "(hidden: the passenger's own link)"
 
 
 def outbox_messages(*, status: str = "", query: str = "") -> QuerySet[OutboxMessage]:
@@ -37,7 +42,10 @@ def redacted_context(message: OutboxMessage) -> dict:
     """The message's context with credentials hidden (see SECRET_TEMPLATES)."""
     if message.template in SECRET_TEMPLATES:
         return {key: REDACTED if key == "url" else value for key, value in message.context.items()}
-    return message.context
+    context = {key: REDACTED_LINK if key in SECRET_KEYS else value for key, value in message.context.items()}
+    if isinstance(context.get("_headers"), dict):
+        context["_headers"] = {name: value for name, value in context["_headers"].items() if name not in SECRET_HEADERS}
+    return context
 
 
 @dataclass
@@ -56,8 +64,9 @@ def outbox_preview(message: OutboxMessage) -> Preview:
         return Preview(subject=message.subject, hidden=True)
     from .services import _render
 
+    shown = OutboxMessage(template=message.template, to=message.to, context=redacted_context(message))
     try:
-        email = _render(message)
+        email = _render(shown)
     except Exception as exc:  # a missing template or a context it cannot use: show why
         return Preview(error=f"{type(exc).__name__}: {exc}")
     html = next((content for content, mimetype in email.alternatives if mimetype == "text/html"), "")

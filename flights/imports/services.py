@@ -71,13 +71,13 @@ def _enqueue(import_id: int) -> None:
 
 def flight_imports_resume() -> int:
     """Enqueue again the imports still pending a minute after upload (their task was never
-    published, or was lost). Running an import twice does it once, so this is always safe.
-    Returns how many were enqueued."""
-    ids = list(
-        FlightImport.objects.filter(
-            status=FlightImport.Status.PENDING, created_at__lt=timezone.now() - RESUME_AFTER
-        ).values_list("pk", flat=True)[:100]
-    )
+    published, or was lost), and those whose run stopped without finishing (its worker died:
+    started longer ago than the task's time limit allows). Running an import twice does it
+    once, so this is always safe. Returns how many were enqueued."""
+    now = timezone.now()
+    lost = Q(status=FlightImport.Status.PENDING, created_at__lt=now - RESUME_AFTER)
+    stalled = Q(status__in=FlightImport.RUNNING, started_at__lt=now - STALE_AFTER)
+    ids = list(FlightImport.objects.filter(lost | stalled).order_by("pk").values_list("pk", flat=True)[:100])
     for import_id in ids:
         _enqueue(import_id)
     return len(ids)

@@ -461,8 +461,12 @@ def test_an_import_whose_worker_died_long_ago_can_run_again(staff, airports, dja
         status=FlightImport.Status.IMPORTING, started_at=timezone.now() - timedelta(seconds=30)
     )
     assert flight_import_run(import_id=flight_import.pk) is False  # may still be running
+    assert flight_imports_resume() == 0
     FlightImport.objects.filter(pk=flight_import.pk).update(started_at=timezone.now() - timedelta(hours=2))
-    assert flight_import_run(import_id=flight_import.pk) is True
+    with django_capture_on_commit_callbacks(execute=True):
+        assert flight_imports_resume() == 1  # the sweep hands it to a worker again
+    flight_import.refresh_from_db()
+    assert flight_import.status == FlightImport.Status.DONE
     assert Flight.objects.count() == 1
 
 

@@ -78,6 +78,22 @@ def test_a_password_reset_link_is_never_shown_to_staff(staff_client):
     assert "one-time link" in page
 
 
+def test_a_passengers_unsubscribe_link_is_never_shown_to_staff(staff_client):
+    from bookings.nudge import _nudge_context
+
+    passenger = UserFactory(first_name="Ada")
+    context = _nudge_context(passenger, [])
+    token = context["unsubscribe_url"].rstrip("/").rsplit("/", 1)[-1]
+    message = _message(template="evening_nudge", context=context)
+    page = staff_client.get(reverse("notifications:staff_mail_detail", args=[message.pk])).content.decode()
+    assert token not in page
+    assert "passenger&#x27;s own link" in page or "passenger's own link" in page
+    outbox_send(message_id=message.pk)  # the passenger's own e-mail still carries it
+    from django.core import mail
+
+    assert token in mail.outbox[-1].body and token in mail.outbox[-1].extra_headers["List-Unsubscribe"]
+
+
 def test_a_message_whose_template_cannot_render_shows_why_instead_of_failing(staff_client):
     message = _message(template="no_such_template")
     response = staff_client.get(reverse("notifications:staff_mail_detail", args=[message.pk]))
