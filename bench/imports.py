@@ -12,15 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .database import AIRPORTS, ROUTES
@@ -36,7 +30,6 @@ IMPORT_TIMEOUT_S = 300
 
 OWNED_KEYS = {f"import_{IMPORT_ROWS // 1000}k_rows_s", f"import_{IMPORT_ROWS // 1000}k_unchanged_s"}
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def timetable_csv(rows: int = IMPORT_ROWS) -> bytes:
@@ -94,55 +87,8 @@ def _route_to_bench_queue() -> None:
     app.conf.task_routes = routes
 
 
-def _start_worker(log_path: Path) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "booking_site",
-        "worker",
-        "--pool",
-        "solo",
-        "-Q",
-        BENCH_IMPORT_QUEUE,
-        "--loglevel",
-        "INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--hostname",
-        f"bench-imports-{os.getpid()}@%h",
-    ]
-    log = log_path.open("wb")
-    return subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)
-
-
-def _wait_until_ready(worker: subprocess.Popen, log_path: Path) -> float:
-    began = time.monotonic()
-    while time.monotonic() - began < WORKER_START_TIMEOUT_S:
-        if worker.poll() is not None:
-            raise SystemExit(f"The Celery worker exited ({worker.returncode}):\n{_tail(log_path)}")
-        if b" ready." in log_path.read_bytes():
-            return time.monotonic() - began
-        time.sleep(0.1)
-    raise SystemExit(f"The Celery worker did not start within {WORKER_START_TIMEOUT_S} s:\n{_tail(log_path)}")
-
-
-def _stop_worker(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)  # warm shutdown
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+def _tail(text: str, lines: int = 30) -> str:
+    return "\n".join(text.splitlines()[-lines:])
 
 
 def _drop_queue() -> None:
@@ -201,16 +147,18 @@ def import_figures(figures: dict, *, say) -> None:
         f"\nStaff CSV import of {IMPORT_ROWS:,} flights ({len(data) / 1024:.0f} KB) in a Celery worker process "
         f"(--pool solo, queue {BENCH_IMPORT_QUEUE}):"
     )
+    from notifications.tests.processes import Worker
+
     _route_to_bench_queue()
-    log_path = Path(tempfile.gettempdir()) / f"bench-import-worker-{os.getpid()}.log"
-    worker = _start_worker(log_path)
+    worker = Worker(env={}, queues=BENCH_IMPORT_QUEUE, pool="solo", name="bench-imports")
+    began = time.monotonic()
+    worker.start(timeout=WORKER_START_TIMEOUT_S)
     try:
-        started = _wait_until_ready(worker, log_path)
-        say(f"  worker ready in {started:.1f} s")
+        say(f"  worker ready in {time.monotonic() - began:.1f} s")
         first = _import_once(data, staff)
         _report(first, say)
         if first.status != "done":
-            say(f"  worker log:\n{_tail(log_path)}")
+            say(f"  worker log:\n{_tail(worker.log())}")
             return
         key = f"import_{IMPORT_ROWS // 1000}k_rows_s"
         figures[key] = round(first.seconds, 2)
@@ -221,9 +169,8 @@ def import_figures(figures: dict, *, say) -> None:
         if again.status == "done":
             figures[f"import_{IMPORT_ROWS // 1000}k_unchanged_s"] = round(again.seconds, 2)
     finally:
-        _stop_worker(worker)
+        worker.stop()
         _drop_queue()
-        log_path.unlink(missing_ok=True)
     imported = Flight.objects.filter(number__startswith=NUMBER_PREFIX).count()
     say(f"  flights {NUMBER_PREFIX}* in the database afterwards: {imported:,}")
 

@@ -3,7 +3,6 @@
 Every test checks the seat counter against the tickets in use (held or active) after each step.
 """
 
-import threading
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -12,7 +11,6 @@ import pytest
 import time_machine
 from django.apps import apps
 from django.core import mail
-from django.db import connection
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -33,6 +31,7 @@ from bookings.payments import TestPaymentProvider
 from bookings.selectors import taken_seats
 from bookings.services import Passenger
 from bookings.tests.factories import DECLINED_CARD, TEST_CARD, make_booking, make_hold
+from bookings.tests.test_concurrency import run_threads
 from flights.models import Flight
 from flights.tests.factories import FlightFactory
 from notifications.models import OutboxMessage
@@ -600,28 +599,6 @@ def test_booking_release_refuses_another_users_hold():
 
 
 # Real threads on real PostgreSQL
-
-
-def run_threads(count: int, work) -> list:
-    """Start `count` threads together at a barrier; each returns work(i) or the exception it raised."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as error:  # collected and asserted on by the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)

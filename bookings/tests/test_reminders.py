@@ -1,6 +1,5 @@
 """Departure reminders: the 24-hour window in UTC, exactly once per booking, DST, races."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from bookings import services
 from bookings.services.reminders import departure_reminders_send
 from bookings.tasks import departure_reminders_send as departure_reminders_task
 from bookings.tests.factories import make_booking, make_hold
+from bookings.tests.test_concurrency import run_threads
 from flights.tests.factories import AirportFactory, FlightFactory
 from notifications.models import OutboxMessage
 
@@ -236,24 +236,8 @@ def test_two_runs_at_once_remind_each_booking_once():
     departs = now + timedelta(hours=12)
     with time_machine.travel(now - timedelta(days=3), tick=False):
         bookings = [make_booking(flight=FlightFactory(departs_at=departs + timedelta(minutes=i))) for i in range(12)]
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait(timeout=10)
-            results.append(departure_reminders_send(batch_size=3))
-        except Exception as error:  # reported below: an assertion in a thread is lost
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = run_threads(2, lambda _: departure_reminders_send(batch_size=3))
+    assert [result for result in results if isinstance(result, Exception)] == []
     assert sum(results) == len(bookings)
     keys = sorted(m.dedupe_key for m in _reminders())
     assert keys == sorted(f"reminder:{b.pk}" for b in bookings)
