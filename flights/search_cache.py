@@ -141,3 +141,27 @@ def search_cache_invalidate(flight: Flight) -> None:
     day = flight.departs_at.astimezone(ZoneInfo(flight.origin.tz)).date()
     route_day = (flight.origin_id, flight.destination_id, day)
     transaction.on_commit(lambda: _bump(*route_day))
+
+
+def search_cache_invalidate_route_days(route_days: set[tuple[int, int, object]]) -> None:
+    """What `search_cache_invalidate` does for one flight, for many (origin id, destination id,
+    local day) route-days at once (a schedule import): each version key incremented, in
+    pipelined round trips of 1,000 keys instead of three round trips per key. Call it after
+    commit. Redis down: logged, like a single invalidation."""
+    get_client = getattr(getattr(cache, "_cache", None), "get_client", None)
+    if get_client is None:  # not Django's Redis cache backend: one flight's way, per route-day
+        for route_day in route_days:
+            _bump(*route_day)
+        return
+    keys = [cache.make_and_validate_key(_version_key(*route_day)) for route_day in route_days]
+    try:
+        client = get_client(write=True)
+        for start in range(0, len(keys), 1000):
+            pipeline = client.pipeline(transaction=False)
+            for key in keys[start : start + 1000]:
+                pipeline.set(key, 0, nx=True, ex=VERSION_TIMEOUT)
+                pipeline.incr(key)
+                pipeline.expire(key, VERSION_TIMEOUT)
+            pipeline.execute()
+    except Exception:
+        logger.warning("Could not invalidate cached searches for %s route-days", len(keys), exc_info=True)

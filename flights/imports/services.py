@@ -16,7 +16,7 @@ from accounts.models import User
 
 from ..exceptions import FlightError
 from ..models import Flight, FlightImport
-from ..search_cache import VERSION_TIMEOUT, _bump, _version_key
+from ..search_cache import search_cache_invalidate_route_days
 from ..services import flight_update
 from .parsing import ImportFileError, check_size, read_rows
 from .selectors import progress_key
@@ -287,28 +287,5 @@ def _import(rows: list[tuple[int, dict]], progress: _Progress) -> _Outcome:
             (flight.origin_id, flight.destination_id, flight.departs_at.astimezone(flight.origin.zone).date())
             for flight in new
         }
-        transaction.on_commit(lambda: search_versions_bump(route_days))
+        transaction.on_commit(lambda: search_cache_invalidate_route_days(route_days))
     return _Outcome(created=len(new), updated=len(changed), unchanged=unchanged)
-
-
-def search_versions_bump(route_days: set[tuple[int, int, object]]) -> None:
-    """What `search_cache_invalidate` does for one flight, for many route-days at once: each
-    version key incremented, in pipelined round trips of 1,000 keys instead of three round
-    trips per key. Redis down: logged, like a single invalidation."""
-    get_client = getattr(getattr(cache, "_cache", None), "get_client", None)
-    if get_client is None:  # not Django's Redis cache backend: one flight's way, per route-day
-        for route_day in route_days:
-            _bump(*route_day)
-        return
-    keys = [cache.make_and_validate_key(_version_key(*route_day)) for route_day in route_days]
-    try:
-        client = get_client(write=True)
-        for start in range(0, len(keys), 1000):
-            pipeline = client.pipeline(transaction=False)
-            for key in keys[start : start + 1000]:
-                pipeline.set(key, 0, nx=True, ex=VERSION_TIMEOUT)
-                pipeline.incr(key)
-                pipeline.expire(key, VERSION_TIMEOUT)
-            pipeline.execute()
-    except Exception:
-        logger.warning("Could not invalidate cached searches for %s route-days", len(keys), exc_info=True)
