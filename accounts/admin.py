@@ -15,7 +15,7 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name")}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        ("E-mail", {"fields": ("email_new_routes", "last_nudged_at")}),
+        ("E-mail", {"fields": ("email_new_routes", "last_nudged_at", "email_monthly_report")}),
         ("Important dates", {"fields": ("last_login", "last_seen_at", "date_joined")}),
     )
     add_fieldsets = (

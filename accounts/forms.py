@@ -38,10 +38,12 @@ class LoginForm(AuthenticationForm):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ("first_name", "last_name", "email_new_routes")
+        fields = ("first_name", "last_name", "email_new_routes", "email_monthly_report")
         help_texts = {
             "email_new_routes": "An evening e-mail now and then, when we open new routes while you have no "
-            "trip booked. Each one has a link to stop them."
+            "trip booked. Each one has a link to stop them.",
+            "email_monthly_report": "On the 1st, after a month in which you flew, booked or got a refund: your "
+            "trips, bookings and spending in numbers. Each one has a link to stop them.",
         }
 
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from .forms import ProfileForm, SignupForm
 from .services import user_signup
-from .unsubscribe import BadUnsubscribeToken, unsubscribe_user, user_route_emails_stop
+from .unsubscribe import BadUnsubscribeToken, unsubscribe_read, user_list_emails_stop
 
 
 def signup(request):
@@ -52,20 +52,17 @@ def profile(request):
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request, token: str):
     try:
-        user = unsubscribe_user(token=token)
+        target = unsubscribe_read(token=token)
     except BadUnsubscribeToken:
         return render(request, "accounts/unsubscribe.html", {"invalid": True}, status=400)
+    page = {"email": target.user.email, "email_list": target.email_list}
     if request.method == "POST":
         try:
-            stopped = user_route_emails_stop(token=token)
+            stopped = user_list_emails_stop(token=token)
         except BadUnsubscribeToken:  # the account went away between the two reads
             return render(request, "accounts/unsubscribe.html", {"invalid": True}, status=400)
-        return render(request, "accounts/unsubscribe_done.html", {"email": user.email, "stopped": stopped})
-    return render(
-        request,
-        "accounts/unsubscribe.html",
-        {"email": user.email, "already": not user.email_new_routes},
-    )
+        return render(request, "accounts/unsubscribe_done.html", {**page, "stopped": stopped})
+    return render(request, "accounts/unsubscribe.html", {**page, "already": not target.subscribed})
 
 
 class LogoutView(auth_views.LogoutView):

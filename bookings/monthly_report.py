@@ -12,7 +12,10 @@ so a month in which the clocks change is still exactly that month.
 - upcoming trips: active tickets on scheduled flights not yet departed;
 - a chart of trips per month over the last six months (drawn when the e-mail is sent).
 
-Activity means a trip taken, a booking made or a refund last month; nobody else gets one.
+Activity means a trip taken, a booking made or a refund last month; nobody else gets one,
+and neither does a passenger who switched "E-mail me a monthly summary of my trips" off (the
+profile page, or the one-click unsubscribe link each report carries): the aggregates read only
+those who kept it on.
 Reads are aggregate queries: three over last month for everybody, then three per batch of
 REPORT_BATCH passengers, never one per passenger. Each report is written once per passenger
 and month, whatever runs twice: the outbox dedupe key `monthly:<user id>:<yyyy-mm>`.
@@ -31,6 +34,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.unsubscribe import REPORT, unsubscribe_token
 from flights.models import Flight
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
@@ -95,11 +99,12 @@ class _Activity:
 
 def monthly_activity(month: ReportMonth) -> dict[int, _Activity]:
     """Everybody's numbers for the report (three aggregate queries), keyed by user id; only
-    users with activity last month."""
+    users with activity last month who want the report."""
     zone = ZoneInfo(settings.TIME_ZONE)
     activity: dict[int, _Activity] = defaultdict(lambda: _Activity(trips_by_month={}))
     trips = (
         Ticket.objects.filter(
+            booking__user__email_monthly_report=True,
             status=Ticket.Status.ACTIVE,
             flight__status=Flight.Status.SCHEDULED,
             flight__departs_at__gte=month.chart_starts_at,
@@ -116,7 +121,9 @@ def monthly_activity(month: ReportMonth) -> dict[int, _Activity]:
         if first_day == month.first_day:
             active_ids.add(row["booking__user_id"])
     made = (
-        Booking.objects.filter(confirmed_at__gte=month.starts_at, confirmed_at__lt=month.ends_at)
+        Booking.objects.filter(
+            user__email_monthly_report=True, confirmed_at__gte=month.starts_at, confirmed_at__lt=month.ends_at
+        )
         .values("user_id")
         .annotate(bookings=Count("pk"), paid=Sum("payment__amount"))
         .order_by()
@@ -126,7 +133,12 @@ def monthly_activity(month: ReportMonth) -> dict[int, _Activity]:
         activity[row["user_id"]].paid = row["paid"] or Decimal("0")
         active_ids.add(row["user_id"])
     refunds = (
-        Ticket.objects.filter(cancelled_at__gte=month.starts_at, cancelled_at__lt=month.ends_at, refund_amount__gt=0)
+        Ticket.objects.filter(
+            booking__user__email_monthly_report=True,
+            cancelled_at__gte=month.starts_at,
+            cancelled_at__lt=month.ends_at,
+            refund_amount__gt=0,
+        )
         .values("booking__user_id")
         .annotate(refunded=Sum("refund_amount"))
         .order_by()
@@ -215,8 +227,11 @@ def _upcoming(user_ids: list[int], now: datetime) -> dict[int, list[dict]]:
 
 
 def monthly_report_contexts(*, user_ids: list[int], activity: dict[int, _Activity], month: ReportMonth, now) -> dict:
-    """The e-mail context per user id for these users (three queries, however many users)."""
-    users = User.objects.filter(pk__in=user_ids, is_active=True).only("pk", "email", "first_name")
+    """The e-mail context per user id for these users (three queries, however many users).
+    Leaves out anyone inactive or who switched the report off since `activity` was read."""
+    users = User.objects.filter(pk__in=user_ids, is_active=True, email_monthly_report=True).only(
+        "pk", "email", "first_name"
+    )
     most_flown = _most_flown(user_ids, month)
     upcoming = _upcoming(user_ids, now)
     labels = [f"{first:%b}" for first in month.chart_months]
@@ -225,6 +240,7 @@ def monthly_report_contexts(*, user_ids: list[int], activity: dict[int, _Activit
         numbers = activity[user.pk]
         values = [numbers.trips_by_month.get(first, 0) for first in month.chart_months]
         trips = upcoming.get(user.pk, [])
+        unsubscribe_url = absolute_url("accounts:unsubscribe", unsubscribe_token(user_id=user.pk, email_list=REPORT))
         contexts[user.pk] = {
             "email": user.email,
             "name": user.first_name or user.email,
@@ -241,6 +257,14 @@ def monthly_report_contexts(*, user_ids: list[int], activity: dict[int, _Activit
             "chart_cid": CHART_ID,
             "bookings_url": absolute_url("bookings:list"),
             "search_url": absolute_url("flights:search"),
+            "profile_url": absolute_url("accounts:profile"),
+            # Hidden from staff (notifications/selectors_mail.py): it acts for the passenger.
+            "unsubscribe_url": unsubscribe_url,
+            # Read by notifications.services._render: RFC 8058 one-click unsubscribe for mail apps.
+            "_headers": {
+                "List-Unsubscribe": f"<{unsubscribe_url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
             # Drawn into a PNG and attached inline when sent (notifications/charts.py).
             "_charts": {
                 CHART_ID: {"title": f"Trips per month, last {CHART_MONTHS} months", "labels": labels, "values": values}
@@ -250,8 +274,8 @@ def monthly_report_contexts(*, user_ids: list[int], activity: dict[int, _Activit
 
 
 def monthly_reports_send(*, now: datetime | None = None) -> int:
-    """Write last month's report to the outbox for every passenger with activity in it.
-    Returns how many this call wrote.
+    """Write last month's report to the outbox for every passenger with activity in it who
+    kept the report on. Returns how many this call wrote.
 
     Guarantees one report per passenger and month however often (or concurrently) it runs:
     reports written before are skipped up front and the outbox dedupe key backs that up.

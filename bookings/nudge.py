@@ -32,7 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.unsubscribe import unsubscribe_token
+from accounts.unsubscribe import ROUTES, unsubscribe_token
 from flights.models import Airport, Flight
 from notifications.services import outbox_enqueue
 
@@ -121,7 +121,7 @@ def nudge_candidates(*, now: datetime, day_start: datetime) -> QuerySet[User]:
 
 
 def _nudge_context(user: User, routes: list[NewRoute]) -> dict:
-    unsubscribe_url = absolute_url("accounts:unsubscribe", unsubscribe_token(user_id=user.pk))
+    unsubscribe_url = absolute_url("accounts:unsubscribe", unsubscribe_token(user_id=user.pk, email_list=ROUTES))
     return {
         "name": user.first_name or user.email,
         "routes": [route.context() for route in routes],

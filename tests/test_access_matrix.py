@@ -260,6 +260,14 @@ ROUTES = [
         _same(OK),
         data=lambda w: {},
     ),
+    # The monthly report's link: another list, the same rules.
+    Route(
+        "unsubscribe_report_post",
+        "post",
+        lambda w: reverse("accounts:unsubscribe", args=[unsubscribe_token(user_id=w.owner.pk, email_list="report")]),
+        _same(OK),
+        data=lambda w: {},
+    ),
     Route("unsubscribe_bad_token", "post", lambda w: reverse("accounts:unsubscribe", args=["x:y"]), _same(400)),
     Route(
         "unsubscribe_put",

@@ -22,6 +22,7 @@ from PIL import Image
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from accounts.unsubscribe import REPORT, unsubscribe_read
 from booking_site.celery import app
 from bookings import services
 from bookings.monthly_report import (
@@ -233,6 +234,56 @@ def test_a_refund_alone_is_activity_and_spent_can_be_negative(airports):
     assert context["most_flown"] is None and context["upcoming"] == []
 
 
+def test_passengers_who_switched_the_report_off_get_none(ada, airports):
+    grace = UserFactory(first_name="Grace")
+    book(grace, flight(airports, "LHR-CDG", utc(2026, 10, 5, 9)), utc(2026, 10, 1, 12))
+    # Ada had a busy October, but switched the report off.
+    User.objects.filter(pk=ada.pk).update(email_monthly_report=False)
+    assert sorted(monthly_activity(report_month(now=REPORT_TIME))) == [grace.pk]
+    assert run_at(REPORT_TIME) == 1
+    assert list(OutboxMessage.objects.filter(template="monthly_report").values_list("user_id", flat=True)) == [grace.pk]
+    # Ada keeps her other e-mails' preference: the report is its own choice.
+    assert User.objects.get(pk=ada.pk).email_new_routes is True
+
+
+def test_a_passenger_who_switches_off_while_the_report_runs_gets_none(ada):
+    month = report_month(now=REPORT_TIME)
+    activity = monthly_activity(month)
+    assert ada.pk in activity
+    User.objects.filter(pk=ada.pk).update(email_monthly_report=False)
+    assert monthly_report_contexts(user_ids=[ada.pk], activity=activity, month=month, now=REPORT_TIME) == {}
+
+
+def test_monthly_report_carries_its_own_one_click_unsubscribe(ada, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_at(REPORT_TIME) == 1
+    message = OutboxMessage.objects.get(template="monthly_report")
+    link = message.context["unsubscribe_url"]
+    assert link.startswith("http://") and "/accounts/unsubscribe/" in link
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    target = unsubscribe_read(token=token)
+    assert target.user == ada and target.email_list.key == REPORT
+    [sent] = mail.outbox
+    assert f"Unsubscribe with one click: {link}" in sent.body
+    assert f'href="{link}"' in sent.alternatives[0][0]
+    assert "monthly summary of my trips" in sent.body
+    assert sent.extra_headers["List-Unsubscribe"] == f"<{link}>"
+    assert sent.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    parsed = email_parser.message_from_bytes(sent.message().as_bytes())
+    # On the wire the long header is folded before the link, never inside it.
+    assert parsed["List-Unsubscribe"].strip() == f"<{link}>"
+
+
+def test_following_the_report_link_stops_next_months_report_only(ada, client):
+    assert run_at(REPORT_TIME) == 1
+    link = OutboxMessage.objects.get(template="monthly_report").context["unsubscribe_url"]
+    assert client.post(link.removeprefix(settings.SITE_URL)).status_code == 200
+    ada.refresh_from_db()
+    assert (ada.email_monthly_report, ada.email_new_routes) == (False, True)
+    # Ada flew JFK-LHR in November: activity, but she asked for no more reports.
+    assert run_at(datetime(2026, 12, 1, 6, tzinfo=LONDON)) == 0
+
+
 @pytest.mark.parametrize("passengers", [3, 9])
 def test_monthly_report_reads_do_not_grow_with_passengers(airports, django_assert_max_num_queries, passengers):
     users = [UserFactory() for _ in range(passengers)]
@@ -241,11 +292,16 @@ def test_monthly_report_reads_do_not_grow_with_passengers(airports, django_asser
     for user in users:
         book(user, october, utc(2026, 10, 1, 12))
         book(user, december, utc(2026, 10, 2, 12))
+    # As many again who switched the report off: left out by the same queries.
+    for _ in range(passengers):
+        quiet = UserFactory(email_monthly_report=False)
+        book(quiet, october, utc(2026, 10, 1, 12))
     month = report_month(now=REPORT_TIME)
     with time_machine.travel(REPORT_TIME, tick=False):
         # Three aggregates over the month for everybody...
         with django_assert_max_num_queries(3):
             activity = monthly_activity(month)
+        assert sorted(activity) == sorted(user.pk for user in users)
         # ...and three reads per batch of passengers (users, most flown routes, upcoming trips).
         with django_assert_max_num_queries(3):
             contexts = monthly_report_contexts(

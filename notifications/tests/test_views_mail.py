@@ -94,6 +94,28 @@ def test_a_passengers_unsubscribe_link_is_never_shown_to_staff(staff_client):
     assert token in mail.outbox[-1].body and token in mail.outbox[-1].extra_headers["List-Unsubscribe"]
 
 
+def test_a_passengers_monthly_report_unsubscribe_link_is_never_shown_to_staff(staff_client):
+    from django.core import mail
+    from django.utils import timezone
+
+    from bookings.monthly_report import _Activity, monthly_report_contexts, report_month
+
+    passenger = UserFactory(first_name="Ada")
+    now = timezone.now()
+    activity = {passenger.pk: _Activity(trips_by_month={}, bookings_made=1)}
+    context = monthly_report_contexts(user_ids=[passenger.pk], activity=activity, month=report_month(now=now), now=now)[
+        passenger.pk
+    ]
+    token = context["unsubscribe_url"].rstrip("/").rsplit("/", 1)[-1]
+    message = _message(to=context.pop("email"), template="monthly_report", context=context)
+    page = staff_client.get(reverse("notifications:staff_mail_detail", args=[message.pk])).content.decode()
+    assert token not in page
+    assert "passenger&#x27;s own link" in page or "passenger's own link" in page
+    outbox_send(message_id=message.pk)  # the passenger's own e-mail still carries it
+    assert token in mail.outbox[-1].body and token in mail.outbox[-1].alternatives[0][0]
+    assert token in mail.outbox[-1].extra_headers["List-Unsubscribe"]
+
+
 def test_a_message_whose_template_cannot_render_shows_why_instead_of_failing(staff_client):
     message = _message(template="no_such_template")
     response = staff_client.get(reverse("notifications:staff_mail_detail", args=[message.pk]))
