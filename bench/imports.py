@@ -31,7 +31,6 @@ IMPORT_TIMEOUT_S = 300
 OWNED_KEYS = {f"import_{IMPORT_ROWS // 1000}k_rows_s", f"import_{IMPORT_ROWS // 1000}k_unchanged_s"}
 
 
-
 def timetable_csv(rows: int = IMPORT_ROWS) -> bytes:
     """`rows` flights: 40 flight numbers over the bench routes (5 departures a day each way on
     4 route pairs), every day from a week ahead, at local times, arrival local at the other end."""
