@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from notifications.services import alert_create, outbox_enqueue
+from notifications.services import alert_create, outbox_enqueue, task_publish
 
 from .models import Booking, BookingExport, Ticket
 from .notifications import absolute_url
@@ -166,10 +166,8 @@ def export_start(*, user: User) -> tuple[BookingExport, bool]:
 def _enqueue_run(export_id: int) -> None:
     from .tasks import booking_export_run
 
-    try:
-        booking_export_run.delay(export_id)
-    except Exception:  # broker unreachable: the periodic sweep enqueues pending exports
-        logger.warning("Could not enqueue booking export %s; the sweep will", export_id, exc_info=True)
+    # Broker down: fails fast and leaves it to booking_exports_sweep, which enqueues pending exports.
+    task_publish(booking_export_run, export_id, what=f"booking export {export_id}")
 
 
 def _claim(export_id: int, run_id: uuid.UUID, now: datetime) -> bool:

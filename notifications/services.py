@@ -94,25 +94,37 @@ class _PublishBreaker:
 publish_breaker = _PublishBreaker()
 
 
-def _enqueue_send(message_id: int) -> None:
-    from .tasks import outbox_send
+def task_publish(task, *args, what: str) -> bool:
+    """Publish `task(*args)` to the broker now (call it from transaction.on_commit), unless a
+    publish failed within OUTBOX_PUBLISH_PAUSE_SECONDS. Returns whether it was published.
 
-    if not outbox_send.app.conf.task_always_eager and not publish_breaker.allow():
+    Never raises for a broker outage: the caller's periodic sweep must pick up whatever was
+    not published (the outbox sweep for e-mails; the export and import sweeps for theirs).
+    `what` names the work in the log ("outbox message 12")."""
+    if not task.app.conf.task_always_eager and not publish_breaker.allow():
         publish_breaker.skipped += 1
-        logger.info("Broker recently unreachable: outbox message %s is left to the sweep", message_id)
-        return
+        logger.info("Broker recently unreachable: %s is left to its sweep", what)
+        return False
     publish_breaker.attempts += 1
     try:
-        outbox_send.delay(message_id)
-        publish_breaker.succeeded()
-    except Exception:  # broker unreachable: the sweep will pick the message up
+        task.delay(*args)
+    except Exception:  # broker unreachable: the sweep will pick the work up
         publish_breaker.trip()
         logger.warning(
-            "Could not enqueue outbox message %s; the sweep will send it. Not publishing for %s s.",
-            message_id,
+            "Could not enqueue %s; its sweep will. Not publishing for %s s.",
+            what,
             settings.OUTBOX_PUBLISH_PAUSE_SECONDS,
             exc_info=True,
         )
+        return False
+    publish_breaker.succeeded()
+    return True
+
+
+def _enqueue_send(message_id: int) -> None:
+    from .tasks import outbox_send
+
+    task_publish(outbox_send, message_id, what=f"outbox message {message_id}")
 
 
 def _render(message: OutboxMessage) -> EmailMultiAlternatives:

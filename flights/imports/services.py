@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from notifications.services import task_publish
 
 from ..exceptions import FlightError
 from ..models import Flight, FlightImport
@@ -61,12 +62,10 @@ def flight_import_start(*, user: User, upload: File) -> FlightImport:
 
 
 def _enqueue(import_id: int) -> None:
-    from ..tasks import flight_import_run as task
+    from ..tasks import flight_import_run
 
-    try:
-        task.delay(import_id)
-    except Exception:  # broker unreachable: flight_imports_resume enqueues it again
-        logger.warning("Could not enqueue flight import %s; it stays pending", import_id, exc_info=True)
+    # Broker down: fails fast and the import stays pending; flight_imports_resume enqueues it.
+    task_publish(flight_import_run, import_id, what=f"flight import {import_id}")
 
 
 def flight_imports_resume() -> int:
