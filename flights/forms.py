@@ -1,5 +1,5 @@
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
@@ -153,9 +153,9 @@ class StaffFlightForm(forms.Form):
         if origin and destination and origin == destination:
             self.add_error("destination", "Origin and destination must differ.")
         if origin and data.get("departure_date") and data.get("departure_time"):
-            data["departs_at"] = datetime.combine(data["departure_date"], data["departure_time"], tzinfo=origin.zone)
+            data["departs_at"] = self._instant(data["departure_date"], data["departure_time"], origin, "departure_time")
         if destination and data.get("arrival_date") and data.get("arrival_time"):
-            data["arrives_at"] = datetime.combine(data["arrival_date"], data["arrival_time"], tzinfo=destination.zone)
+            data["arrives_at"] = self._instant(data["arrival_date"], data["arrival_time"], destination, "arrival_time")
         if data.get("departs_at") and data.get("arrives_at"):
             flight_time = data["arrives_at"] - data["departs_at"]
             if flight_time <= timedelta(0):
@@ -169,6 +169,24 @@ class StaffFlightForm(forms.Form):
             if clash.exists():
                 self.add_error("number", "This flight number already departs at that time.")
         return data
+
+    def _instant(self, day, time, airport, field: str) -> datetime | None:
+        """The UTC instant of a local date and time at `airport`, or None (with a form error)
+        for a time the clocks skip there.
+
+        In UTC, so that it compares equal to the same instant read from the database: an
+        aware datetime in a DST fold or gap never equals one in another zone (PEP 495), and
+        an unchanged flight would look moved. A time that occurs twice (clocks going back) is
+        the first one, still on summer time."""
+        local = datetime.combine(day, time, tzinfo=airport.zone)
+        instant = local.astimezone(UTC)
+        if instant.astimezone(airport.zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+            self.add_error(
+                field,
+                f"{time:%H:%M} on {day:%d %b %Y} does not exist in {airport.iata} (the clocks go forward then).",
+            )
+            return None
+        return instant
 
     @classmethod
     def initial_for(cls, flight) -> dict:

@@ -1,5 +1,6 @@
 import uuid
 
+from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 
 
@@ -31,7 +32,9 @@ class OutboxMessage(models.Model):
     # The e-mail's Message-ID header is built from it: every send of this row carries the same
     # id, so a copy sent twice (the worker died between SMTP accepting and the row being
     # marked sent) is recognisable downstream.
-    message_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # db_default too: during a rolling deploy, web hosts still on the previous release write
+    # rows without this column, and must not fail the booking whose e-mail it is.
+    message_id = models.UUIDField(default=uuid.uuid4, db_default=RandomUUID(), unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # When the sweep may next try this message. A new message gets a short grace period (the
     # on-commit task sends it first); a failed one gets an exponentially growing delay.

@@ -175,7 +175,11 @@ def outbox_send(*, message_id: int, connection=None) -> bool:
         with transaction.atomic():
             message = (
                 OutboxMessage.objects.select_for_update(skip_locked=True)
-                .filter(Q(attempts=0) | Q(next_attempt_at__lte=now), pk=message_id, status=OutboxMessage.Status.PENDING)
+                .filter(
+                    Q(attempts=0) | Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True),
+                    pk=message_id,
+                    status=OutboxMessage.Status.PENDING,
+                )
                 .first()
             )
             if message is None:
@@ -212,7 +216,11 @@ def outbox_send(*, message_id: int, connection=None) -> bool:
 def outbox_due_ids(*, limit: int = 500) -> list[int]:
     """Pending messages whose next attempt is due (oldest due first): what the sweep sends."""
     return list(
-        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=timezone.now())
+        # A row with no next attempt was written by a release before retries existed.
+        OutboxMessage.objects.filter(
+            Q(next_attempt_at__lte=timezone.now()) | Q(next_attempt_at__isnull=True),
+            status=OutboxMessage.Status.PENDING,
+        )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -36,6 +36,6 @@ def alert_mark_read(request):
         messages.success(
             request, f"Marked {count} alert{'' if count == 1 else 's'} as read." if count else "No unread alerts."
         )
-    elif alert_id.isdigit() and len(alert_id) < 19:
+    elif alert_id.isascii() and alert_id.isdigit() and len(alert_id) < 19:  # "²" is a digit too
         alerts_mark_read(user_id=request.user.pk, alert_ids=[int(alert_id)])
     return redirect("notifications:alerts")

@@ -15,10 +15,10 @@ two runs at once (two beats, a re-delivered task) write it once.
 """
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import CharField, Exists, F, OuterRef, Prefetch, QuerySet, Value
+from django.db.models import CharField, Exists, F, Func, OuterRef, Prefetch, QuerySet, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
@@ -40,8 +40,14 @@ REMINDER_BATCH = 200
 REMINDER_KEY_PREFIX = "reminder:"
 
 
-def reminder_dedupe_key(booking_id: int) -> str:
-    return f"{REMINDER_KEY_PREFIX}{booking_id}"
+# The key names the departure too (UTC, to the minute): a flight moved after its reminder went
+# out is reminded again before its new time. The SQL below builds the same text.
+REMINDER_KEY_TIME = "%Y%m%dT%H%M"
+REMINDER_KEY_TIME_SQL = 'YYYYMMDD"T"HH24MI'  # to_char in the connection's time zone: UTC under Django
+
+
+def reminder_dedupe_key(booking_id: int, departs_at: datetime) -> str:
+    return f"{REMINDER_KEY_PREFIX}{booking_id}:{departs_at.astimezone(UTC):{REMINDER_KEY_TIME}}"
 
 
 def _due_reminders(*, now: datetime, after_id: int, limit: int) -> QuerySet[Booking]:
@@ -50,7 +56,17 @@ def _due_reminders(*, now: datetime, after_id: int, limit: int) -> QuerySet[Book
     Locks the bookings returned and skips any another transaction holds (a second run of this
     job, or a cancellation in progress): those are that transaction's, or the next run's."""
     reminded = OutboxMessage.objects.filter(
-        dedupe_key=Concat(Value(REMINDER_KEY_PREFIX), Cast(OuterRef("pk"), CharField()))
+        dedupe_key=Concat(
+            Value(REMINDER_KEY_PREFIX),
+            Cast(OuterRef("pk"), CharField()),
+            Value(":"),
+            Func(
+                OuterRef("flight__departs_at"),
+                Value(REMINDER_KEY_TIME_SQL),
+                function="to_char",
+                output_field=CharField(),
+            ),
+        )
     )
     active_tickets = Ticket.objects.filter(status=Ticket.Status.ACTIVE).order_by("pk")
     return (
@@ -113,7 +129,7 @@ def departure_reminders_send(*, batch_size: int = REMINDER_BATCH) -> int:
                     template="departure_reminder",
                     context=reminder_context(booking),
                     user_id=booking.user_id,
-                    dedupe_key=reminder_dedupe_key(booking.pk),
+                    dedupe_key=reminder_dedupe_key(booking.pk, booking.flight.departs_at),
                 )
                 written += message is not None
             after_id = bookings[-1].pk

@@ -171,6 +171,36 @@ def test_staff_edit_page_time_change_emails_the_passengers(client, transatlantic
     assert notice.context["old_departs"] == "Thu 01 Jul 2027, 10:30 BST"
 
 
+def test_a_price_edit_of_a_flight_in_the_hour_the_clocks_go_back_emails_nobody(client, transatlantic):
+    # 01:30 on 31 Oct 2027 happens twice in London. The form's local time must compare equal
+    # to the stored instant, or every booker hears their unchanged flight "changed".
+    departs = datetime(2027, 10, 31, 0, 30, tzinfo=UTC)  # 01:30 BST, the first 01:30
+    Flight.objects.filter(pk=transatlantic.pk).update(departs_at=departs, arrives_at=departs + timedelta(hours=8))
+    make_booking(flight=transatlantic)
+    client.force_login(StaffFactory())
+    url = reverse("flights:staff_edit", args=[transatlantic.pk])
+    form = client.get(url).context["form"]
+    assert form.initial["departure_time"].strftime("%H:%M") == "01:30"
+    response = client.post(url, {**form.initial, "origin": "QLH", "destination": "QJF", "price": "999.00"})
+    assert response.status_code == 302, response.context["form"].errors
+    transatlantic.refresh_from_db()
+    assert transatlantic.price == Decimal("999.00") and transatlantic.departs_at == departs
+    assert _notices() == []
+
+
+def test_a_local_time_the_clocks_skip_is_refused_with_a_clear_message(client, transatlantic):
+    client.force_login(StaffFactory())
+    url = reverse("flights:staff_edit", args=[transatlantic.pk])
+    form = client.get(url).context["form"]
+    data = {**form.initial, "origin": "QLH", "destination": "QJF", "departure_date": "2027-03-28"}
+    response = client.post(url, {**data, "departure_time": "01:30", "arrival_date": "2027-03-28"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["departure_time"] == [
+        "01:30 on 28 Mar 2027 does not exist in QLH (the clocks go forward then)."
+    ]
+    assert Flight.objects.get(pk=transatlantic.pk).departs_at == transatlantic.departs_at
+
+
 def test_admin_time_change_emails_the_passengers(client, transatlantic):
     booking = make_booking(flight=transatlantic)
     client.force_login(UserFactory(is_staff=True, is_superuser=True))

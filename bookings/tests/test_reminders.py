@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bookings import services
-from bookings.services.reminders import departure_reminders_send
+from bookings.services.reminders import departure_reminders_send, reminder_dedupe_key
 from bookings.tasks import departure_reminders_send as departure_reminders_task
 from bookings.tests.factories import make_booking, make_hold
 from bookings.tests.test_concurrency import run_threads
@@ -44,8 +44,35 @@ def test_reminder_goes_out_once_just_inside_24_hours_before_departure(time_machi
     time_machine.move_to(departs - timedelta(hours=23, minutes=40))
     assert departure_reminders_send() == 0  # the next run: already reminded
     [reminder] = _reminders()
-    assert reminder.dedupe_key == f"reminder:{booking.pk}"
+    assert reminder.dedupe_key == f"reminder:{booking.pk}:{departs:%Y%m%dT%H%M}"
     assert reminder.to == booking.user.email and reminder.user_id == booking.user_id
+
+
+def test_a_flight_moved_after_its_reminder_is_reminded_again_before_its_new_time(time_machine):
+    from flights.models import Flight
+
+    departs = BASE + timedelta(days=5)
+    booking = _booked(time_machine, departs_at=departs, booked_at=BASE)
+    time_machine.move_to(departs - timedelta(hours=23, minutes=55))
+    assert departure_reminders_send() == 1
+    from django.db import transaction
+    from django.utils import timezone
+
+    from bookings.services.reminders import _due_reminders
+
+    with transaction.atomic():  # the query itself skips it now, not only the outbox's unique key
+        assert list(_due_reminders(now=timezone.now(), after_id=0, limit=10)) == []
+    later = departs + timedelta(days=3)
+    Flight.objects.filter(pk=booking.flight_id).update(departs_at=later, arrives_at=later + timedelta(hours=3))
+    assert departure_reminders_send() == 0  # more than a day away now
+    time_machine.move_to(later - timedelta(hours=23, minutes=55))
+    assert departure_reminders_send() == 1
+    time_machine.move_to(later - timedelta(hours=23, minutes=40))
+    assert departure_reminders_send() == 0
+    assert [r.dedupe_key for r in _reminders()] == [
+        f"reminder:{booking.pk}:{departs:%Y%m%dT%H%M}",
+        f"reminder:{booking.pk}:{later:%Y%m%dT%H%M}",
+    ]
 
 
 def test_reminder_email_has_local_time_zone_seats_passengers_absolute_links_and_guidance(
@@ -124,7 +151,10 @@ def test_a_late_run_still_reminds_until_an_hour_before_departure(time_machine):
     # Beat was down for 21 hours: the first run after it still finds both.
     time_machine.move_to(departs - timedelta(hours=1, minutes=5))
     assert departure_reminders_send() == 2
-    assert {m.dedupe_key for m in _reminders()} == {f"reminder:{early.pk}", f"reminder:{later.pk}"}
+    assert {m.dedupe_key for m in _reminders()} == {
+        reminder_dedupe_key(early.pk, early.flight.departs_at),
+        reminder_dedupe_key(later.pk, later.flight.departs_at),
+    }
 
 
 def test_no_reminder_within_the_last_hour_before_departure(time_machine):
@@ -240,6 +270,6 @@ def test_two_runs_at_once_remind_each_booking_once():
     assert [result for result in results if isinstance(result, Exception)] == []
     assert sum(results) == len(bookings)
     keys = sorted(m.dedupe_key for m in _reminders())
-    assert keys == sorted(f"reminder:{b.pk}" for b in bookings)
+    assert keys == sorted(reminder_dedupe_key(b.pk, b.flight.departs_at) for b in bookings)
     assert len([m for m in mail.outbox if m.subject.startswith("Reminder:")]) == len(bookings)
     assert departure_reminders_send() == 0

@@ -273,15 +273,20 @@ def _import(rows: list[tuple[int, dict]], progress: _Progress) -> _Outcome:
             done += len(batch)
             progress.report(imported=done)
         errors = []
+        # Each update locks its flight until the import commits: in pk order, as every other
+        # multi-flight lock here, so two imports (or an import and a removal) cannot deadlock.
+        changed.sort(key=lambda change: change[1].pk)
         for index, (row_number, flight, fields) in enumerate(changed, start=1):
             try:
                 flight_update(flight_id=flight.pk, **fields)  # invalidates its own search results
             except FlightError as error:
-                errors.append(f"Row {row_number}: flight {flight.number} exists and cannot be updated: {error}")
+                errors.append(
+                    (row_number, f"Row {row_number}: flight {flight.number} exists and cannot be updated: {error}")
+                )
             if index % 100 == 0 or index == len(changed):
                 progress.report(imported=done + index)
         if errors:
-            raise _RowsRefused(errors)  # rolls every write back
+            raise _RowsRefused([text for _, text in sorted(errors)])  # rolls every write back
         route_days = {
             (flight.origin_id, flight.destination_id, flight.departs_at.astimezone(flight.origin.zone).date())
             for flight in new

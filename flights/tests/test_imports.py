@@ -4,7 +4,7 @@ import csv
 import io
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -284,6 +284,30 @@ def test_a_row_with_a_value_in_an_unnamed_column_is_an_error(
 
 
 # Re-import and updates
+
+
+def test_reimporting_a_flight_in_the_hour_the_clocks_go_back_changes_nothing(
+    staff_client, airports, django_capture_on_commit_callbacks
+):
+    # 01:30 on 31 Oct 2027 happens twice in London (the first one, on summer time, is meant).
+    data = csv_bytes([row(departs_day="2027-10-31", departs="01:30", arrives_day="2027-10-31", arrives="04:30")])
+    upload(staff_client, data, django_capture_on_commit_callbacks)
+    assert Flight.objects.get().departs_at == datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+    upload(staff_client, data, django_capture_on_commit_callbacks)
+    again = latest_import()
+    assert again.status == FlightImport.Status.DONE, again.errors
+    assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 1)
+
+
+def test_a_local_time_the_clocks_skip_is_a_row_error(staff_client, airports, django_capture_on_commit_callbacks):
+    data = csv_bytes([row(departs_day="2027-03-28", departs="01:30", arrives_day="2027-03-28", arrives="04:30")])
+    upload(staff_client, data, django_capture_on_commit_callbacks)
+    failed = latest_import()
+    assert failed.status == FlightImport.Status.INVALID
+    assert failed.errors == [
+        "Row 2: departure_local: 01:30 on 28 Mar 2027 does not exist in LHR (the clocks go forward then)."
+    ]
+    assert not Flight.objects.exists()
 
 
 def test_reimporting_the_same_file_changes_nothing(staff_client, airports, django_capture_on_commit_callbacks):

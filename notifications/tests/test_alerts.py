@@ -123,7 +123,7 @@ def test_mark_one_as_read_leaves_the_others_unread(client):
     assert first.read_at is not None and second.read_at is None
 
 
-@pytest.mark.parametrize("value", ["not-a-number", "-1", "99999999999999999999999", ""])
+@pytest.mark.parametrize("value", ["not-a-number", "-1", "99999999999999999999999", "", "²"])
 def test_mark_read_with_a_bad_alert_id_changes_nothing(client, value):
     user = UserFactory()
     alert_create(user_id=user.pk, text="One", url="/")

@@ -238,3 +238,24 @@ def test_alerts_are_per_user_and_marked_read():
     assert alerts_unread_count(user_id=1) == 2
     assert alerts_mark_read(user_id=1) == 2
     assert alerts_unread_count(user_id=1) == 0 and alerts_unread_count(user_id=2) == 1
+
+
+def test_a_row_written_by_the_previous_release_during_a_rolling_deploy_is_sent():
+    """Web hosts still on the release before retries write no message_id or next_attempt_at:
+    the database fills one in, and the sweep still sends the other."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {OutboxMessage._meta.db_table} "  # noqa: S608 (the model's own table)
+            '("to", template, context, status, attempts, last_error, subject, created_at) '
+            "VALUES ('old@example.test', 'welcome', '{\"name\": \"Old\"}', 'pending', 1, 'timeout', '', now()) "
+            "RETURNING id"
+        )
+        [message_id] = cursor.fetchone()
+    message = OutboxMessage.objects.get(pk=message_id)
+    assert message.message_id and message.next_attempt_at is None
+    assert outbox_sweep() == 1
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.SENT
+    assert mail.outbox[-1].to == ["old@example.test"]
