@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from datetime import UTC, datetime
@@ -224,6 +225,9 @@ def main(argv: list[str]) -> int:
     from .results import write_results
 
     parts = _parts(argv)
+    # SIGTERM (a `timeout`, the launcher stopping) unwinds like an error, so the private Redis
+    # and Celery workers the imports and mail parts start (in sessions of their own) are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     began = time.monotonic()
     source_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     source_name = server_address(source_url).database

@@ -10,4 +10,10 @@ from .services.flight_changes import flight_times_notify
 
 @receiver(flight_times_changed, dispatch_uid="bookings.flight_times_notify")
 def _flight_times_changed(sender, *, flight, old_departs_at, old_arrives_at, **kwargs) -> None:
-    flight_times_notify(flight=flight, old_departs_at=old_departs_at, old_arrives_at=old_arrives_at)
+    flight_times_notify(
+        flight=flight,
+        old_departs_at=old_departs_at,
+        old_arrives_at=old_arrives_at,
+        old_origin=kwargs.get("old_origin"),
+        old_destination=kwargs.get("old_destination"),
+    )

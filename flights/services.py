@@ -91,6 +91,7 @@ def flight_update(
                     "keep the capacity and layout, or move those passengers first."
                 )
         old_departs_at, old_arrives_at = flight.departs_at, flight.arrives_at
+        old_origin, old_destination = flight.origin, flight.destination
         flight.number = number.upper()
         flight.origin = origin
         flight.destination = destination
@@ -104,7 +105,12 @@ def flight_update(
         if (departs_at, arrives_at) != (old_departs_at, old_arrives_at):
             # In this transaction: bookings writes its "your flight changed" e-mails here.
             flight_times_changed.send(
-                sender=Flight, flight=flight, old_departs_at=old_departs_at, old_arrives_at=old_arrives_at
+                sender=Flight,
+                flight=flight,
+                old_departs_at=old_departs_at,
+                old_arrives_at=old_arrives_at,
+                old_origin=old_origin,
+                old_destination=old_destination,
             )
     return flight
 

@@ -11,16 +11,24 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 
-from flights.models import Flight
+from flights.models import Airport, Flight
 from notifications.services import outbox_enqueue
 
 from ..models import Booking, Ticket
 from ..notifications import _local, booking_email_context  # _local: the same format as the new times
 
 
-def flight_times_notify(*, flight: Flight, old_departs_at: datetime, old_arrives_at: datetime) -> int:
+def flight_times_notify(
+    *,
+    flight: Flight,
+    old_departs_at: datetime,
+    old_arrives_at: datetime,
+    old_origin: Airport | None = None,
+    old_destination: Airport | None = None,
+) -> int:
     """Write one "your flight changed" e-mail per confirmed booking with active tickets on
-    `flight`, with the old and new departure and arrival in each airport's local time.
+    `flight`, with the old and new departure and arrival in each airport's local time (the old
+    times in the old airports' zones when the edit also moved the flight to other airports).
     Returns how many were written.
 
     Must run inside the transaction that changed the flight (flight_update, which holds the
@@ -41,12 +49,13 @@ def flight_times_notify(*, flight: Flight, old_departs_at: datetime, old_arrives
         .prefetch_related(Prefetch("tickets", queryset=active_tickets, to_attr="active_tickets"))
         .order_by("pk")
     )
-    origin_zone, destination_zone = flight.origin.zone, flight.destination.zone
+    old_origin_zone = (old_origin or flight.origin).zone
+    old_destination_zone = (old_destination or flight.destination).zone
     written = 0
     for booking in bookings:
         context = booking_email_context(booking, flight, booking.active_tickets, name=booking.user.first_name)
-        context["old_departs"] = _local(old_departs_at, origin_zone)
-        context["old_arrives"] = _local(old_arrives_at, destination_zone)
+        context["old_departs"] = _local(old_departs_at, old_origin_zone)
+        context["old_arrives"] = _local(old_arrives_at, old_destination_zone)
         context["departs_changed"] = old_departs_at != flight.departs_at
         context["arrives_changed"] = old_arrives_at != flight.arrives_at
         outbox_enqueue(to=booking.user.email, template="flight_changed", context=context, user_id=booking.user_id)

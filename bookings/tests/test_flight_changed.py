@@ -171,6 +171,19 @@ def test_staff_edit_page_time_change_emails_the_passengers(client, transatlantic
     assert notice.context["old_departs"] == "Thu 01 Jul 2027, 10:30 BST"
 
 
+def test_old_times_are_shown_where_the_flight_used_to_leave_from(transatlantic, django_capture_on_commit_callbacks):
+    make_booking(flight=transatlantic)
+    paris = AirportFactory(iata="QPA", name="Orly", city="Paris", country="FR", tz="Europe/Paris")
+    new_departs = transatlantic.departs_at + timedelta(hours=1)
+    flight_update(
+        flight_id=transatlantic.pk,
+        **_fields(transatlantic, origin=paris, departs_at=new_departs, arrives_at=transatlantic.arrives_at),
+    )
+    [notice] = _notices()
+    assert notice.context["old_departs"] == "Thu 01 Jul 2027, 10:30 BST"  # London, where it was to leave
+    assert notice.context["departs"] == "Thu 01 Jul 2027, 12:30 CEST"  # Paris, where it leaves now
+
+
 def test_a_price_edit_of_a_flight_in_the_hour_the_clocks_go_back_emails_nobody(client, transatlantic):
     # 01:30 on 31 Oct 2027 happens twice in London. The form's local time must compare equal
     # to the stored instant, or every booker hears their unchanged flight "changed".
