@@ -7,13 +7,11 @@ loads; the journeys still go through the pages a person sees while it runs and a
 import csv
 import io
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
@@ -23,15 +21,11 @@ from bookings.tests.factories import make_booking
 from flights.models import Flight, FlightImport
 from flights.tests.factories import AirportFactory, FlightFactory
 from notifications.models import Alert, OutboxMessage
+from tests.browser.helpers import LONDON, london_day, search_flights
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
-LONDON = ZoneInfo("Europe/London")
 IMPORT_HEADER = "flight_number,origin,destination,departure_local,arrival_local,price,capacity,layout"
-
-
-def _london_day(days_ahead: int) -> date:
-    return timezone.now().astimezone(LONDON).date() + timedelta(days=days_ahead)
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +55,7 @@ def two_flights(airports):
     """SK117 London–New York and SK330 London–Paris, a few days ahead."""
 
     def flight(number, destination, days_ahead, at, minutes, price):
-        departs = datetime.combine(_london_day(days_ahead), at, tzinfo=LONDON)
+        departs = datetime.combine(london_day(days_ahead), at, tzinfo=LONDON)
         return FlightFactory(
             number=number,
             origin=airports["LHR"],
@@ -158,7 +152,7 @@ def _upload(page, file: dict) -> None:
 
 def test_staff_imports_flights_fixes_a_bad_row_and_reimporting_changes_nothing(page, screenshot, airports):
     staff = StaffFactory(first_name="Grace", last_name="Hopper", email="grace@skyway.test")
-    day = _london_day(12)
+    day = london_day(12)
     good = [
         f"SK777,LHR,JFK,{day} 10:20,{day} 13:10,359.00,180,3-3",
         f"SK778,JFK,LHR,{day} 18:30,{day + timedelta(days=1)} 06:35,379.00,,",
@@ -213,11 +207,7 @@ def test_staff_imports_flights_fixes_a_bad_row_and_reimporting_changes_nothing(p
     screenshot(page, "import-upload")
 
     page.get_by_role("link", name="Search flights").click()
-    search = page.get_by_role("form", name="Search flights")
-    search.get_by_label("From", exact=True).fill("LHR")
-    search.get_by_label("To", exact=True).fill("JFK")
-    search.get_by_label("Date", exact=True).fill(day.isoformat())
-    search.get_by_role("button", name="Search").click()
+    search_flights(page, "LHR", "JFK", day)
     found = page.get_by_role("article").filter(has_text="SK777")
     expect(found).to_contain_text("10:20")
     expect(found).to_contain_text("13:10")

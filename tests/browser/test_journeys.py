@@ -7,7 +7,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD, StaffFactory
@@ -15,16 +14,12 @@ from bookings.models import Booking
 from bookings.tests.factories import make_booking
 from flights.models import Flight
 from flights.tests.factories import AirportFactory, FlightFactory
+from tests.browser.helpers import LONDON, london_day, search_flights
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
-LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
 PHONE = {"width": 390, "height": 844}
-
-
-def _london_day(days_ahead: int) -> date:
-    return timezone.now().astimezone(LONDON).date() + timedelta(days=days_ahead)
 
 
 def _departing(day: date, at: time, zone: ZoneInfo = LONDON) -> datetime:
@@ -80,7 +75,7 @@ def airports():
 @pytest.fixture
 def london_new_york_day(airports):
     """Three London–New York departures on one day, four days ahead; SK117 is the one to book."""
-    day = _london_day(4)
+    day = london_day(4)
 
     def flight(number, origin, at, minutes, price, capacity=180):
         departs = _departing(day, at)
@@ -121,12 +116,7 @@ def test_passenger_signs_up_picks_two_seats_pays_and_cancels_one_passenger(page,
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_text("Welcome aboard, Ada! Your account is ready.")).to_be_visible()
 
-    search = page.get_by_role("form", name="Search flights")
-    search.get_by_label("From", exact=True).fill("London")
-    search.get_by_label("To", exact=True).fill("New York")
-    search.get_by_label("Date", exact=True).fill(day.isoformat())
-    search.get_by_label("Passengers", exact=True).fill("2")
-    search.get_by_role("button", name="Search").click()
+    search_flights(page, "London", "New York", day, passengers=2)
     expect(page.get_by_role("heading", name=re.compile(r"^3 flights from London to New York"))).to_be_visible()
     expect(page.get_by_role("article")).to_have_count(3)
     screenshot(page, "search-results")
@@ -238,11 +228,7 @@ def test_search_without_flights_says_what_to_try_instead(page, screenshot, londo
     day, _ = london_new_york_day
 
     page.goto("/")
-    search = page.get_by_role("form", name="Search flights")
-    search.get_by_label("From", exact=True).fill("New York")
-    search.get_by_label("To", exact=True).fill("Paris")
-    search.get_by_label("Date", exact=True).fill(day.isoformat())
-    search.get_by_role("button", name="Search").click()
+    search_flights(page, "New York", "Paris", day)
     expect(page.get_by_role("heading", name="No flights match your search")).to_be_visible()
     expect(page.get_by_text("Try another date")).to_be_visible()
     screenshot(page, "search-no-results")
@@ -254,19 +240,19 @@ def test_staff_adds_a_flight_finds_it_in_search_and_opens_its_manifest(page, scr
         number="SK118",
         origin=airports["JFK"],
         destination=airports["LHR"],
-        departs_at=_departing(_london_day(2), time(19, 30), NEW_YORK),
-        arrives_at=_departing(_london_day(3), time(7, 25)),
+        departs_at=_departing(london_day(2), time(19, 30), NEW_YORK),
+        arrives_at=_departing(london_day(3), time(7, 25)),
         price=Decimal("405.00"),
     )
     FlightFactory(
         number="SK330",
         origin=airports["LHR"],
         destination=airports["CDG"],
-        departs_at=_departing(_london_day(3), time(7, 15)),
-        arrives_at=_departing(_london_day(3), time(8, 30)),
+        departs_at=_departing(london_day(3), time(7, 15)),
+        arrives_at=_departing(london_day(3), time(8, 30)),
         price=Decimal("89.00"),
     )
-    day = _london_day(6)
+    day = london_day(6)
 
     page.goto("/")
     page.get_by_role("link", name="Log in").click()
@@ -300,11 +286,7 @@ def test_staff_adds_a_flight_finds_it_in_search_and_opens_its_manifest(page, scr
     assert flight.arrives_at == _departing(day, time(12, 5), NEW_YORK)
 
     page.get_by_role("link", name="Search flights").click()
-    search = page.get_by_role("form", name="Search flights")
-    search.get_by_label("From", exact=True).fill("LHR")
-    search.get_by_label("To", exact=True).fill("JFK")
-    search.get_by_label("Date", exact=True).fill(day.isoformat())
-    search.get_by_role("button", name="Search").click()
+    search_flights(page, "LHR", "JFK", day)
     result = page.get_by_role("article").filter(has_text="SK901")
     expect(result).to_contain_text("09:15")
     expect(result).to_contain_text("12:05")
