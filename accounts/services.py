@@ -5,25 +5,39 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
+from booking_site.lib.db import violated_constraint
 from notifications.services import outbox_enqueue
 
+from .exceptions import EmailTaken
 from .models import User
 
 logger = logging.getLogger(__name__)
 
 
+# The case-insensitive unique index, and the column's own unique constraint behind it.
+EMAIL_CONSTRAINTS = {"user_email_ci_unique", "accounts_user_email_key"}
+
+
 def user_signup(*, email: str, password: str, first_name: str, last_name: str) -> User:
     """Create a passenger account and queue the welcome e-mail in the same transaction.
 
-    The form has already checked the address is free; the unique index backs that check.
+    The form has already checked the address is free; the unique index backs that check, so
+    two sign-ups with one address at the same moment (a double click, two tabs) make one
+    account and the other raises EmailTaken.
     """
     with transaction.atomic():
-        user = User.objects.create_user(
-            email=email, password=password, first_name=first_name.strip(), last_name=last_name.strip()
-        )
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=email, password=password, first_name=first_name.strip(), last_name=last_name.strip()
+                )
+        except IntegrityError as error:
+            if violated_constraint(error) in EMAIL_CONSTRAINTS:
+                raise EmailTaken() from error
+            raise
         outbox_enqueue(
             to=user.email,
             template="welcome",

@@ -10,9 +10,7 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path(
         "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html", authentication_form=LoginForm, redirect_authenticated_user=True
-        ),
+        views.LoginView.as_view(authentication_form=LoginForm),
         name="login",
     ),
     path("logout/", views.LogoutView.as_view(), name="logout"),
@@ -32,7 +30,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
+        views.PasswordResetView.as_view(
             template_name="accounts/password_reset.html",
             form_class=OutboxPasswordResetForm,
             success_url=reverse_lazy("accounts:password_reset_done"),

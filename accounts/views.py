@@ -1,37 +1,75 @@
+import hashlib
+import logging
+
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import authenticate, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
+from redis.exceptions import RedisError
 
+from booking_site.lib.http import safe_next_url
+
+from .exceptions import EmailTaken
 from .forms import ProfileForm, SignupForm
 from .services import user_signup
 from .unsubscribe import BadUnsubscribeToken, unsubscribe_read, user_list_emails_stop
+
+logger = logging.getLogger(__name__)
 
 
 def signup(request):
     if request.user.is_authenticated:
         return redirect("flights:search")
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = ""
+    next_url = safe_next_url(
+        request,
+        request.POST.get("next") or request.GET.get("next"),
+        default="",
+        avoid=(reverse("accounts:signup"), reverse("accounts:login")),
+    )
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = user_signup(
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-            first_name=form.cleaned_data["first_name"],
-            last_name=form.cleaned_data["last_name"],
-        )
+        data = form.cleaned_data
+        try:
+            user = user_signup(
+                email=data["email"],
+                password=data["password1"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+            )
+        except EmailTaken as error:
+            # The same address signed up a moment ago (a double click, another tab). If it was
+            # this person, with this password, they are in; anyone else reads the form's error.
+            user = authenticate(request, username=data["email"], password=data["password1"])
+            if user is None:
+                form.add_error("email", error.message)
+                return render(request, "accounts/user_signup.html", {"form": form, "next": next_url})
+            login(request, user)
+            return redirect(next_url or reverse("flights:search"))
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome aboard, {user.first_name}! Your account is ready.")
-        return redirect(next_url or "flights:search")
+        return redirect(next_url or reverse("flights:search"))
     return render(request, "accounts/user_signup.html", {"form": form, "next": next_url})
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login; `next` must be a path on this site that is not the login page itself
+    (a signed-in visitor sent back to the login page would loop)."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        candidate = self.request.POST.get(self.redirect_field_name, self.request.GET.get(self.redirect_field_name))
+        return safe_next_url(
+            self.request, candidate, default="", avoid=(reverse("accounts:login"), reverse("accounts:signup"))
+        )
 
 
 @login_required
@@ -72,3 +110,39 @@ class LogoutView(auth_views.LogoutView):
         response = super().post(request, *args, **kwargs)
         messages.info(request, "You have logged out. See you on board soon.")
         return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request, limited per address and per client: past either limit the
+    e-mail is not sent, and the page reads exactly as when it is (whether an account exists,
+    or was asked for too often, is never shown)."""
+
+    def form_valid(self, form):
+        if self._limited(form.cleaned_data["email"]):
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
+
+    def _limited(self, email: str) -> bool:
+        address = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        try:
+            by_client = is_ratelimited(
+                self.request,
+                group="password-reset-ip",
+                key="ip",
+                rate=settings.PASSWORD_RESET_RATE_IP,
+                increment=True,
+            )
+            by_address = is_ratelimited(
+                self.request,
+                group="password-reset-address",
+                key=lambda _group, _request: address,
+                rate=settings.PASSWORD_RESET_RATE_ADDRESS,
+                increment=True,
+            )
+        except RedisError:
+            # Without the counters, send: a reset link is how a locked-out passenger gets back in.
+            logger.warning("Password reset not rate-limited: the rate-limit store is unreachable")
+            return False
+        if by_client or by_address:
+            logger.info("Password reset e-mail not sent: rate limit (%s)", "client" if by_client else "address")
+        return by_client or by_address

@@ -32,6 +32,7 @@ from .search import OWNED_KEYS as SEARCH_KEYS
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 HOT_CLIENTS = (1, 4, 16)
+USERS_PER_CLIENT = 200  # passengers each bench client takes turns among (bench/database.py)
 SPREAD_CLIENTS = 4
 SEATMAP_CLIENTS = 4
 CHECKOUT_CLIENTS = 4
@@ -247,7 +248,7 @@ def main(argv: list[str]) -> int:
     _isolate_outbox_queue()
     reset_bench_data()
     airports = ensure_airports()
-    user_ids = ensure_users(max(HOT_CLIENTS))
+    user_ids = ensure_users(max(HOT_CLIENTS) * USERS_PER_CLIENT)
     say(f"Database {BENCH_DATABASE!r} migrated and reset ({time.monotonic() - began:.1f} s).")
     seed = None
     if "search" in parts:

@@ -86,7 +86,7 @@ def hold_from_seat_map(user, flight_id: int, rng: random.Random) -> None:
     booking_hold(user=user, flight_id=flight_id, seats=[rng.choice(free)], token=uuid.uuid4())
 
 
-def _client(index, user_id, flight_ids, seconds, book, barrier, results) -> None:
+def _client(index, user_ids, flight_ids, seconds, book, barrier, results) -> None:
     """One client process: warm up, wait for the others, book until its time is up."""
     from django.db import connection
 
@@ -96,18 +96,19 @@ def _client(index, user_id, flight_ids, seconds, book, barrier, results) -> None
     rng = random.Random(index)
     failures: dict[str, int] = {}
     try:
-        user = User.objects.get(pk=user_id)
-        for _ in range(WARMUP_BOOKINGS):
+        users = list(User.objects.filter(pk__in=user_ids))
+        for turn in range(WARMUP_BOOKINGS):
             try:
-                book(user, rng.choice(flight_ids), rng)
+                book(users[turn % len(users)], rng.choice(flight_ids), rng)
             except (FlightBusy, SeatTaken, SoldOut):
                 pass  # a warm-up that lost a race warmed up just the same
         barrier.wait()
         began, cpu_began = time.monotonic(), time.process_time()
-        done = 0
+        done = turn = 0
         while time.monotonic() < began + seconds:
+            turn += 1
             try:
-                book(user, rng.choice(flight_ids), rng)
+                book(users[turn % len(users)], rng.choice(flight_ids), rng)
                 done += 1
             except (FlightBusy, SeatTaken, SoldOut) as error:
                 name = type(error).__name__
@@ -121,8 +122,9 @@ def _client(index, user_id, flight_ids, seconds, book, barrier, results) -> None
 
 
 def run_bookings(*, clients: int, user_ids: list[int], flight_ids: list[int], seconds: float, book=hold) -> RunResult:
-    """`clients` forked processes, each on its own connection and user, book one seat at a
-    time on a random flight of `flight_ids` (one id: all on the same row lock) for `seconds`."""
+    """`clients` forked processes, each on its own connection, book one seat at a time on a
+    random flight of `flight_ids` (one id: all on the same row lock) for `seconds`. Each
+    client takes turns among its share of `user_ids`, as many passengers do."""
     from django.db import connections
 
     connections.close_all()  # children open their own: a connection must not cross a fork
@@ -132,7 +134,7 @@ def run_bookings(*, clients: int, user_ids: list[int], flight_ids: list[int], se
     processes = [
         context.Process(
             target=_client,
-            args=(index, user_ids[index % len(user_ids)], flight_ids, seconds, book, barrier, results),
+            args=(index, user_ids[index::clients], flight_ids, seconds, book, barrier, results),
             name=f"bench-{index}",
         )
         for index in range(clients)

@@ -41,6 +41,13 @@ DEFAULT_FLIGHT_CAPACITY = 60
 BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=3000)
 # Checkout: chosen seats are held this long while the passenger enters names and pays.
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=10)
+# Hold limits: open checkouts (seats held, not yet paid) one account may have on one flight
+# and in all, and one client network (an IPv4 address or an IPv6 /64) likewise. Staff are
+# exempt. Stops one account or one client from holding a flight's seats without paying.
+HOLD_LIMIT_PER_FLIGHT = env.int("HOLD_LIMIT_PER_FLIGHT", default=1)
+HOLD_LIMIT_PER_ACCOUNT = env.int("HOLD_LIMIT_PER_ACCOUNT", default=3)
+HOLD_LIMIT_PER_FLIGHT_PER_CLIENT = env.int("HOLD_LIMIT_PER_FLIGHT_PER_CLIENT", default=2)
+HOLD_LIMIT_PER_CLIENT = env.int("HOLD_LIMIT_PER_CLIENT", default=6)
 # Ask each passenger's date of birth at checkout (some routes need it for immigration).
 ASK_DATE_OF_BIRTH = env.bool("ASK_DATE_OF_BIRTH", default=False)
 # Passengers can cancel online until this many hours before departure.
@@ -54,6 +61,10 @@ PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="bookings.payments.TestPaymen
 # "Manage booking" (reference + last name, no login): attempts per client IP and per reference.
 MANAGE_BOOKING_RATE_IP = env("MANAGE_BOOKING_RATE_IP", default="10/m")
 MANAGE_BOOKING_RATE_REFERENCE = env("MANAGE_BOOKING_RATE_REFERENCE", default="20/h")
+# Password reset e-mails: requests per client IP and per e-mail address. Past either, the page
+# reads the same but no e-mail is sent (it never shows whether an account exists).
+PASSWORD_RESET_RATE_IP = env("PASSWORD_RESET_RATE_IP", default="10/h")
+PASSWORD_RESET_RATE_ADDRESS = env("PASSWORD_RESET_RATE_ADDRESS", default="3/h")
 # Behind a proxy every client has the proxy's REMOTE_ADDR: name the header carrying the real
 # address (e.g. HTTP_X_REAL_IP, set by the proxy itself, never by the client).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)

@@ -4,12 +4,14 @@ Nothing here queries or writes: callers pass a ticket with its booking and fligh
 flight's airports) loaded, or a booking with its flight, airports and tickets.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 import segno
 from django.conf import settings
 from icalendar import Calendar, Event
+
+from booking_site.lib.formats import is_ambiguous_wall_time
 
 from .models import Booking, Ticket
 from .notifications import absolute_url
@@ -58,16 +60,28 @@ def _place(airport) -> str:
     return airport.city or airport.name
 
 
+def _ics_moment(moment: datetime, zone) -> datetime:
+    """How an event time is written: on the airport's wall clock with its TZID, unless that
+    wall time happens twice (the hour the clocks go back). RFC 5545 reads a repeated local
+    time as its first occurrence and has no way to say "the second", so such a time is
+    written in UTC ("...Z"), which names the instant for every calendar."""
+    if is_ambiguous_wall_time(moment, zone):
+        return moment.astimezone(UTC)
+    return moment.astimezone(zone)
+
+
 def booking_ics(booking: Booking) -> bytes:
     """An iCalendar file with the booking's flight as one event.
 
     Start and end are local wall-clock times with the origin's and destination's TZID (and
-    their VTIMEZONE rules), so a calendar shows them right whatever its own zone. The UID is
+    their VTIMEZONE rules), so a calendar shows them right whatever its own zone; a time in
+    the hour the clocks go back is written in UTC instead (see _ics_moment). The UID is
     stable per booking: importing the file again updates the event instead of doubling it.
     """
     flight = booking.flight
     origin, destination = flight.origin, flight.destination
-    departs, arrives = flight.departs_local(), flight.arrives_local()
+    departs = _ics_moment(flight.departs_at, origin.zone)
+    arrives = _ics_moment(flight.arrives_at, destination.zone)
     active = [ticket for ticket in booking.tickets.all() if ticket.status == Ticket.Status.ACTIVE]
     seats = ", ".join(f"{ticket.passenger_name} (seat {ticket.seat})" for ticket in active)
     url = absolute_url("bookings:detail", booking.reference)

@@ -52,3 +52,14 @@ class PaymentDeclined(BookingError):
 
 class CheckoutIncomplete(BookingError):
     message = "Please enter every passenger's name before paying."
+
+
+class HoldLimitReached(BookingError):
+    """One more open checkout would pass a hold limit (bookings/services/hold_limits.py).
+    `open_reference` names the account's open checkout on this flight, when that is why."""
+
+    message = "You have too many checkouts holding seats. Finish or release one before holding more."
+
+    def __init__(self, message: str | None = None, *, open_reference: str = ""):
+        super().__init__(message)
+        self.open_reference = open_reference

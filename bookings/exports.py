@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from booking_site.lib.formats import local_timestamp
 from notifications.services import alert_create, outbox_enqueue, task_publish
 
 from .models import Booking, BookingExport, Ticket
@@ -82,11 +83,6 @@ def _utc(moment: datetime | None) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if moment else ""
 
 
-def _local(moment: datetime, zone) -> str:
-    local = moment.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M} {local:%Z}"
-
-
 def _place(airport) -> str:
     return f"{airport.city or airport.name} ({airport.iata})"
 
@@ -102,9 +98,9 @@ def _booking_rows(booking: Booking) -> Iterator[list]:
             flight.number,
             _place(flight.origin),
             _place(flight.destination),
-            _local(flight.departs_at, flight.origin.zone),
+            local_timestamp(flight.departs_at, flight.origin.zone),
             flight.origin.tz,
-            _local(flight.arrives_at, flight.destination.zone),
+            local_timestamp(flight.arrives_at, flight.destination.zone),
             flight.destination.tz,
             ticket.passenger_name,
             ticket.seat,

@@ -34,6 +34,10 @@ class Booking(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by_staff = models.BooleanField(default=False)
+    # Who held the seats, counted against the hold limits per client network
+    # (bookings/services/hold_limits.py): a keyed hash, never the address itself. "" when the
+    # hold did not come from a web request.
+    hold_client = models.CharField(max_length=16, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -52,6 +56,13 @@ class Booking(models.Model):
                 fields=["flight", "hold_expires_at"], condition=Q(status="held"), name="booking_flight_hold_idx"
             ),
             models.Index(fields=["hold_expires_at"], condition=Q(status="held"), name="booking_hold_expiry_idx"),
+            # Hold limits: a user's and a client's open checkouts, in all and per flight.
+            models.Index(fields=["user", "flight"], condition=Q(status="held"), name="booking_user_held_idx"),
+            models.Index(
+                fields=["hold_client", "flight"],
+                condition=Q(status="held") & ~Q(hold_client=""),
+                name="booking_client_held_idx",
+            ),
         ]
 
     def __str__(self) -> str:

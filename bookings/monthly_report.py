@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.unsubscribe import REPORT, unsubscribe_token
+from booking_site.lib.formats import local_datetime
 from flights.models import Flight
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
@@ -211,14 +212,13 @@ def _upcoming(user_ids: list[int], now: datetime) -> dict[int, list[dict]]:
     )
     trips: dict[int, list[dict]] = defaultdict(list)
     for row in rows:
-        departs = row["flight__departs_at"].astimezone(ZoneInfo(row["flight__origin__tz"]))
         trips[row["booking__user_id"]].append(
             {
                 "reference": row["booking__reference"],
                 "flight_number": row["flight__number"],
                 "origin": _place(row["flight__origin__city"], row["flight__origin__iata"]),
                 "destination": _place(row["flight__destination__city"], row["flight__destination__iata"]),
-                "departs": departs.strftime("%a %d %b %Y, %H:%M %Z"),
+                "departs": local_datetime(row["flight__departs_at"], ZoneInfo(row["flight__origin__tz"])),
                 "passengers": row["passengers"],
                 "url": absolute_url("bookings:detail", row["booking__reference"]),
             }

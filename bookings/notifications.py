@@ -5,13 +5,16 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.urls import reverse
 
+from booking_site.lib.formats import local_datetime
 from flights.models import Flight
 
 from .models import Booking, Ticket
 
 
 def _local(moment, zone) -> str:
-    return moment.astimezone(zone).strftime("%a %d %b %Y, %H:%M %Z")
+    """A time as every booking e-mail shows it, "Sun 31 Oct 2027, 01:30 GMT" (flight-change
+    e-mails use it for the old times too)."""
+    return local_datetime(moment, zone)
 
 
 def absolute_url(name: str, *args) -> str:

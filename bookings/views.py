@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.decorators import staff_required
+from booking_site.lib.http import client_address, client_network
 from flights import seating
 from flights.models import Flight
 from flights.selectors import flights_by_number_on_local_day
@@ -16,7 +17,7 @@ from flights.templatetags.flight_format import money
 
 from . import selectors, services
 from .access import booking_for_request, booking_visitor_required
-from .exceptions import BookingError, CancellationClosed, SeatTaken
+from .exceptions import BookingError, CancellationClosed, HoldLimitReached, SeatTaken
 from .fares import cancellation_deadline, fare_rule_text, refund_due
 from .forms import CancelForm, ManifestLookupForm, SeatForm, passenger_count
 from .models import Booking
@@ -59,6 +60,7 @@ def flight_book(request, flight_id: int):
                     flight_id=flight.pk,
                     seats=form.chosen_seats(),
                     token=form.cleaned_data["token"],
+                    client=client_network(client_address(request)),
                 )
             except SeatTaken as error:
                 taken = selectors.taken_seats(flight_id=flight.pk)
@@ -66,6 +68,10 @@ def flight_book(request, flight_id: int):
                 form = _form_after_seat_clash(request, count, free, error, flight)
             except BookingError as error:
                 messages.error(request, error.message)
+                if isinstance(error, HoldLimitReached) and error.open_reference:
+                    # Back to the checkout this account already has open on this flight.
+                    open_booking = selectors.booking_for_owner(user=request.user, reference=error.open_reference)
+                    return redirect(checkout_url(open_booking))
                 flight.refresh_from_db()
                 taken = selectors.taken_seats(flight_id=flight.pk)
             else:

@@ -8,6 +8,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
+from booking_site.lib.formats import local_moment
+
 from .seating import DEFAULT_LAYOUT, LAYOUT_CHOICES, seat_labels
 
 # An airline designator (two characters, at least one a letter), 1-4 digits, optional suffix.
@@ -126,11 +128,12 @@ class Flight(models.Model):
     def is_cancelled(self) -> bool:
         return self.status == self.Status.CANCELLED
 
+    # On the airport's wall clock with `fold` set: the hour the clocks go back stays two hours.
     def departs_local(self):
-        return self.departs_at.astimezone(self.origin.zone)
+        return local_moment(self.departs_at, self.origin.zone)
 
     def arrives_local(self):
-        return self.arrives_at.astimezone(self.destination.zone)
+        return local_moment(self.arrives_at, self.destination.zone)
 
     # For templates: `{{ flight.departs_local|date }}` would convert back to the site's zone
     # (UTC) and show the wrong day; a date or a time keeps the airport's local value.
@@ -178,10 +181,15 @@ class FlightImport(models.Model):
     unchanged_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0, help_text="All errors found; `errors` keeps the first ones.")
     errors = models.JSONField(default=list, blank=True)
+    # The upload form's one-time token and the file's bytes, hashed together: the same form
+    # sent twice with the same file (a double click) starts one import, while the form sent
+    # again with another file (back, choose the corrected file) starts another.
+    upload_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001 (NULL: no key, never a duplicate)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "created_at"], name="flight_import_status_idx")]
+        constraints = [models.UniqueConstraint(fields=["created_by", "upload_key"], name="flight_import_upload_unique")]
 
     def __str__(self) -> str:
         return f"Import {self.pk}: {self.file_name} ({self.get_status_display()})"

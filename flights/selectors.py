@@ -1,8 +1,9 @@
 """Reads for flights: airport look-up and search. Never writes."""
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -241,18 +242,26 @@ def page_cursor(flight: Flight, sort: str) -> str:
     return "~".join(str(part) for part in SORTS[sort][1](flight))
 
 
+# What `page_cursor` writes: three plain decimal numbers (no exponent, NaN or Infinity, which
+# Decimal would accept and then refuse to compare).
+_CURSOR_PART = re.compile(r"-?[0-9]{1,20}(?:\.[0-9]{1,12})?")
+
+
+def parse_cursor(cursor: str | None) -> tuple[Decimal, ...] | None:
+    """The sort key in a page cursor, or None for a missing or malformed one (first page)."""
+    if not cursor or len(cursor) > 100:
+        return None
+    parts = cursor.split("~")
+    if len(parts) != 3 or not all(_CURSOR_PART.fullmatch(part) for part in parts):
+        return None
+    return tuple(Decimal(part) for part in parts)
+
+
 def page_after(flights: list[Flight], *, sort: str, cursor: str | None, size: int) -> tuple[list[Flight], str | None]:
     """Keyset pagination over sorted results: the `size` flights after `cursor` and the cursor
     of the next page (None on the last). A malformed cursor starts from the beginning."""
     key = SORTS[sort][1]
-    after = None
-    if cursor:
-        try:
-            after = tuple(Decimal(part) for part in cursor.split("~"))
-        except (InvalidOperation, ValueError):
-            after = None
-        if after is not None and len(after) != 3:
-            after = None
+    after = parse_cursor(cursor)
     remaining = [f for f in flights if after is None or key(f) > after]
     if after is not None and not remaining:
         remaining = flights  # a cursor past the end (stale or tampered): start again

@@ -1,5 +1,7 @@
 """Staff pages of the flight import: upload, sample file, status (and its JSON for polling)."""
 
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -19,6 +21,8 @@ STATUS_REFRESH_SECONDS = 2
 
 
 class FlightImportForm(forms.Form):
+    # One-time token: the same form sent twice (a double click) starts one import.
+    token = forms.UUIDField(widget=forms.HiddenInput, required=False)
     file = forms.FileField(
         label="CSV file",
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
@@ -39,10 +43,15 @@ class FlightImportForm(forms.Form):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def staff_flight_import(request):
-    form = FlightImportForm(request.POST, request.FILES) if request.method == "POST" else FlightImportForm()
+    if request.method == "POST":
+        form = FlightImportForm(request.POST, request.FILES)
+    else:
+        form = FlightImportForm(initial={"token": uuid.uuid4()})
     if request.method == "POST" and form.is_valid():
         try:
-            flight_import = flight_import_start(user=request.user, upload=form.cleaned_data["file"])
+            flight_import = flight_import_start(
+                user=request.user, upload=form.cleaned_data["file"], token=form.cleaned_data["token"]
+            )
         except ImportFileError as error:
             form.add_error("file", str(error))
         else:

@@ -116,7 +116,8 @@ ROUTES = [
         "flight_book_post",
         "post",
         lambda w: reverse("bookings:book", args=[w.flight.pk]),
-        {"anonymous": LOGIN, "owner": "->booking", "other": "->booking", "staff": "->booking"},
+        # The owner has a checkout open on this flight already: back to it (the hold limit).
+        {"anonymous": LOGIN, "owner": "->passengers", "other": "->booking", "staff": "->booking"},
         data=_booking_form,
         changes=("owner", "other", "staff"),
     ),

@@ -35,6 +35,7 @@ from ..payments import Card, PaymentProvider, payment_provider
 from ..selectors import seats_in_use
 from .common import lock_flight_for_booking, new_reference, release_lapsed_holds_locked
 from .hold_fast import hold_free_seats_locked
+from .hold_limits import advisory_lock_sql, check_hold_limits_locked, client_key, hold_limits_for
 
 
 @dataclass(frozen=True)
@@ -53,15 +54,17 @@ class Passenger:
         return cls(first_names=first, last_name=last)
 
 
-def booking_hold(*, user: User, flight_id: int, seats: list[str | None], token: uuid.UUID) -> Booking:
+def booking_hold(*, user: User, flight_id: int, seats: list[str | None], token: uuid.UUID, client: str = "") -> Booking:
     """Hold one seat per entry of `seats` for BOOKING_HOLD_MINUTES: a chosen label, or None
     to let the site choose (a party sits together, one row else two adjacent rows, when it can).
 
     Locks the flight row, releases its lapsed holds, re-reads what is left, and writes the
     held booking, its tickets and the counter in one transaction: held seats count as taken
     for everyone else. Submitting the same `token` again returns the booking it made.
+    `client` is the client's network (lib.http.client_network; "" when not from a request):
+    with the account it is counted against the hold limits (hold_limits.py), under locks.
     Raises SoldOut, SeatTaken (with the seats), SeatUnknown, BookingClosed, FlightBusy,
-    Flight.DoesNotExist.
+    HoldLimitReached, Flight.DoesNotExist.
     """
     # A replayed token is caught by the unique (user, token) constraint below, not by a query
     # up front: the common path stays one round trip shorter.
@@ -69,7 +72,9 @@ def booking_hold(*, user: User, flight_id: int, seats: list[str | None], token: 
         raise SoldOut(f"A booking is for 1 to {settings.MAX_PASSENGERS_PER_BOOKING} passengers.")
     for _attempt in range(3):
         try:
-            return _hold_locked(user=user, flight=Flight(pk=flight_id), chosen=list(seats), token=token)
+            return _hold_locked(
+                user=user, flight=Flight(pk=flight_id), chosen=list(seats), token=token, client=client_key(client)
+            )
         except IntegrityError as error:
             text = str(error)
             if "booking_user_token_unique" in text:
@@ -84,13 +89,14 @@ def booking_hold(*, user: User, flight_id: int, seats: list[str | None], token: 
     raise RuntimeError("Could not draw a free booking reference in three attempts")
 
 
-def _hold_locked(*, user: User, flight: Flight, chosen: list[str | None], token: uuid.UUID) -> Booking:
+def _hold_locked(*, user: User, flight: Flight, chosen: list[str | None], token: uuid.UUID, client: str) -> Booking:
     """`flight` carries only its pk: the lock fills in the fields the rules read. The booking
     returned has `flight_id`, and loads its flight (with the airports) only when asked."""
     count = len(chosen)
     reference = new_reference()
+    limits = hold_limits_for(user)
     with transaction.atomic():
-        lock_flight_for_booking(flight)
+        lock_flight_for_booking(flight, before=advisory_lock_sql(user_id=user.pk, client=client, limits=limits))
         now = timezone.now()
         if flight.is_cancelled or flight.departs_at <= now:
             raise BookingClosed()
@@ -98,11 +104,23 @@ def _hold_locked(*, user: User, flight: Flight, chosen: list[str | None], token:
         quick = _quick_seats(flight, chosen)
         if quick:
             booking = hold_free_seats_locked(
-                user_id=user.pk, flight=flight, seats=quick, reference=reference, token=token, now=now, expires=expires
+                user_id=user.pk,
+                flight=flight,
+                seats=quick,
+                reference=reference,
+                token=token,
+                now=now,
+                expires=expires,
+                client=client,
+                limits=limits,
             )
             if booking is not None:
                 return booking
+        replayed = Booking.objects.filter(user=user, token=token).first()
+        if replayed is not None:  # the same form again (a double submit): that checkout
+            return replayed
         release_lapsed_holds_locked(flight)
+        check_hold_limits_locked(user=user, flight_id=flight.pk, client=client, limits=limits, now=now)
         if flight.seats_left < count:
             left = flight.seats_left
             raise SoldOut(
@@ -120,6 +138,7 @@ def _hold_locked(*, user: User, flight: Flight, chosen: list[str | None], token:
             seat_count=count,
             total_price=flight.price * count,
             token=token,
+            hold_client=client,
         )
         Ticket.objects.bulk_create(
             Ticket(booking=booking, flight_id=flight.pk, seat=seat, price=flight.price, status=Ticket.Status.HELD)

@@ -41,18 +41,22 @@ def lock_flight(flight_id: int) -> Flight:
 # The hot path's lock: one round trip sets the lock timeout and locks the row, reading only
 # the columns the booking rules need. The airports are read before, outside the lock.
 _LOCK_FOR_BOOKING_SQL = (
-    "SET LOCAL lock_timeout = '{timeout}ms'; "
+    "SET LOCAL lock_timeout = '{timeout}ms'; {before}"
     "SELECT capacity, seats_booked, status, departs_at, price, layout FROM {table} WHERE id = %s FOR UPDATE"
 )
 
 
-def lock_flight_for_booking(flight: Flight) -> None:
+def lock_flight_for_booking(flight: Flight, *, before: tuple[str, list] = ("", [])) -> None:
     """Lock the flight row and refresh its seat, layout, status, time and price fields from it.
-    Flight.DoesNotExist if there is no such flight."""
-    sql = _LOCK_FOR_BOOKING_SQL.format(timeout=int(settings.BOOKING_LOCK_TIMEOUT_MS), table=Flight._meta.db_table)
+    `before` is a statement and its parameters run first, in the same round trip and under
+    the same lock timeout (the hold limits' advisory locks). Flight.DoesNotExist if there is
+    no such flight; FlightBusy when a lock is not had within BOOKING_LOCK_TIMEOUT_MS."""
+    sql = _LOCK_FOR_BOOKING_SQL.format(
+        timeout=int(settings.BOOKING_LOCK_TIMEOUT_MS), table=Flight._meta.db_table, before=before[0]
+    )
     try:
         with connection.cursor() as cursor:
-            cursor.execute(sql, [flight.pk])
+            cursor.execute(sql, [*before[1], flight.pk])
             row = cursor.fetchone()
     except OperationalError as error:
         if is_lock_timeout(error):

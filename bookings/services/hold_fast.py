@@ -26,6 +26,7 @@ from django.db import connection
 from flights.models import Flight
 
 from ..models import Booking, Ticket
+from .hold_limits import HoldLimits
 
 _TABLES = {
     "booking": Booking._meta.db_table,
@@ -44,12 +45,27 @@ WITH ok AS (
        AND NOT EXISTS (
                SELECT 1 FROM {ticket}
                WHERE flight_id = %(flight)s AND status IN ({in_use}) AND seat IN %(seat_set)s
-           ) AS free
+           )
+       -- The hold limits (hold_limits.py); the general path names the one that was reached.
+       AND (SELECT count(*) FROM {booking}
+            WHERE user_id = %(user)s AND flight_id = %(flight)s AND status = '{held}'
+              AND hold_expires_at > %(now)s) < %(limit_flight)s
+       AND (SELECT count(*) FROM (SELECT 1 FROM {booking}
+            WHERE user_id = %(user)s AND status = '{held}' AND hold_expires_at > %(now)s
+            LIMIT %(limit_total)s) AS mine) < %(limit_total)s
+       AND (%(client)s = ''
+            OR ((SELECT count(*) FROM {booking}
+                 WHERE hold_client = %(client)s AND flight_id = %(flight)s AND status = '{held}'
+                   AND hold_expires_at > %(now)s) < %(limit_client_flight)s
+                AND (SELECT count(*) FROM (SELECT 1 FROM {booking}
+                     WHERE hold_client = %(client)s AND status = '{held}' AND hold_expires_at > %(now)s
+                     LIMIT %(limit_client)s) AS theirs) < %(limit_client)s))
+       AS free
 ), booking AS (
     INSERT INTO {booking} (reference, user_id, flight_id, status, hold_expires_at, seat_count,
-                           total_price, token, created_at, cancelled_by_staff)
+                           total_price, token, created_at, cancelled_by_staff, hold_client)
     SELECT %(reference)s, %(user)s, %(flight)s, '{held}', %(expires)s, %(count)s,
-           %(total)s, %(token)s, %(now)s, false
+           %(total)s, %(token)s, %(now)s, false, %(client)s
     FROM ok WHERE free
     RETURNING id
 ), tickets AS (
@@ -69,7 +85,23 @@ SELECT id FROM booking
 # lock is not held while PostgreSQL parses and plans it on every hold. Each chosen seat is its
 # own parameter (seat IN ($11, $12, ...)): with an array the planner would not use the
 # (flight, seat) index for the seats.
-_PARAMS = ("flight", "user", "seats", "reference", "token", "now", "expires", "count", "total", "price")
+_PARAMS = (
+    "flight",
+    "user",
+    "seats",
+    "reference",
+    "token",
+    "now",
+    "expires",
+    "count",
+    "total",
+    "price",
+    "client",
+    "limit_flight",
+    "limit_total",
+    "limit_client_flight",
+    "limit_client",
+)
 _TYPES = (
     "bigint",
     "bigint",
@@ -81,6 +113,11 @@ _TYPES = (
     "integer",
     "numeric",
     "numeric",
+    "varchar",
+    "integer",
+    "integer",
+    "integer",
+    "integer",
 )
 
 
@@ -130,10 +167,13 @@ def hold_free_seats_locked(
     token: uuid.UUID,
     now: datetime,
     expires: datetime,
+    client: str,
+    limits: HoldLimits,
 ) -> Booking | None:
-    """Hold `seats` (labels, in passenger order) if the flight has no lapsed hold and none of
-    them is in use; return the held booking, or None having written nothing. Call with the
-    flight locked by `lock_flight_for_booking` and its seats left checked."""
+    """Hold `seats` (labels, in passenger order) if the flight has no lapsed hold, none of
+    them is in use and no hold limit would be passed; return the held booking, or None having
+    written nothing. Call with the flight locked by `lock_flight_for_booking` (after the
+    limits' advisory locks) and its seats left checked."""
     assert connection.in_atomic_block, "hold_free_seats_locked() needs the flight lock"
     count = len(seats)
     total: Decimal = flight.price * count
@@ -148,6 +188,11 @@ def hold_free_seats_locked(
         "count": count,
         "total": total,
         "price": flight.price,
+        "client": client,
+        "limit_flight": limits.per_flight,
+        "limit_total": limits.total,
+        "limit_client_flight": limits.client_per_flight,
+        "limit_client": limits.client_total,
     }
     with connection.cursor() as cursor:
         _execute(cursor, params, seats)
@@ -166,6 +211,7 @@ def hold_free_seats_locked(
         total_price=total,
         token=token,
         created_at=now,
+        hold_client=client,
     )
     booking._state.adding = False
     booking._state.db = connection.alias

@@ -22,6 +22,7 @@ from django.db.models import CharField, Exists, F, Func, OuterRef, Prefetch, Que
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
+from booking_site.lib.formats import local_time
 from flights.models import Flight
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
@@ -88,10 +89,6 @@ def _due_reminders(*, now: datetime, after_id: int, limit: int) -> QuerySet[Book
     )
 
 
-def _local(moment: datetime, zone) -> str:
-    return moment.astimezone(zone).strftime("%H:%M %Z")
-
-
 def reminder_context(booking: Booking) -> dict:
     """The reminder's JSON context: the trip, local times with their zone, absolute links
     (booking, e-tickets, .ics) and when to be at the airport. Expects the booking's flight
@@ -100,7 +97,7 @@ def reminder_context(booking: Booking) -> dict:
     context = booking_email_context(booking, flight, booking.active_tickets, name=booking.user.first_name)
     context["airport"] = f"{flight.origin.name} ({flight.origin.iata})"
     # Subtract in UTC, then show in the airport's zone: right even when the clocks change in between.
-    context["be_at_airport"] = _local(flight.departs_at - AIRPORT_ARRIVAL_BEFORE, flight.origin.zone)
+    context["be_at_airport"] = local_time(flight.departs_at - AIRPORT_ARRIVAL_BEFORE, flight.origin.zone)
     context["arrival_hours"] = int(AIRPORT_ARRIVAL_BEFORE.total_seconds() // 3600)
     return context
 

@@ -12,13 +12,22 @@ from datetime import timedelta
 import pytest
 from django.db.models import Count, Q
 from django.utils import timezone
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, event
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from accounts.tests.factories import UserFactory
 from bookings import services
-from bookings.exceptions import CheckoutIncomplete, HoldExpired, PaymentDeclined, SeatTaken, SeatUnknown, SoldOut
+from bookings.exceptions import (
+    CheckoutIncomplete,
+    HoldExpired,
+    HoldLimitReached,
+    PaymentDeclined,
+    SeatTaken,
+    SeatUnknown,
+    SoldOut,
+)
 from bookings.models import Booking, Payment, Ticket
 from bookings.selectors import taken_seats
 from bookings.services import Passenger
@@ -80,6 +89,11 @@ class CheckoutMachine(RuleBasedStateMachine):
             booking = services.booking_hold(
                 user=self.users[user], flight_id=self.flight.pk, seats=chosen, token=uuid.uuid4()
             )
+        except HoldLimitReached:
+            event("hold: limit reached")
+            open_here = self.live_holds().filter(user=self.users[user]).count()
+            assert open_here >= HOLDS_PER_FLIGHT, open_here
+            return
         except SoldOut:
             event("hold: sold out")
             assert CAPACITY - len(taken) < len(chosen), (taken, chosen)
@@ -96,6 +110,7 @@ class CheckoutMachine(RuleBasedStateMachine):
             assert error.seats and set(error.seats) <= taken & set(wanted), (error.seats, taken, chosen)
             return
         event("hold: held")
+        assert self.live_holds().filter(user=self.users[user]).count() <= HOLDS_PER_FLIGHT
         assert CAPACITY - len(taken) >= len(chosen), (taken, chosen)
         assert len(set(wanted)) == len(wanted)
         assert not taken & set(wanted)
@@ -266,10 +281,16 @@ class CheckoutMachine(RuleBasedStateMachine):
         assert not tickets.filter(booking__status=Booking.Status.HELD).exclude(status=Ticket.Status.HELD).exists()
 
 
-def test_random_checkout_steps_keep_the_seats_right():
+# Two open checkouts per passenger on the flight, so the machine still reaches states with
+# several holds of one passenger, and the limit refusing the third.
+HOLDS_PER_FLIGHT = 2
+
+
+def test_random_checkout_steps_keep_the_seats_right(settings):
+    settings.HOLD_LIMIT_PER_FLIGHT = HOLDS_PER_FLIGHT
     run_state_machine_as_test(
         CheckoutMachine,
-        settings=settings(
+        settings=hypothesis_settings(
             max_examples=25,
             stateful_step_count=25,
             deadline=None,

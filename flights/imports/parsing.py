@@ -53,6 +53,15 @@ def check_size(size: int) -> None:
         )
 
 
+BINARY = "This is not a text file (it contains binary data). Upload a CSV file saved as UTF-8."
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Many NUL bytes: a program's file, not text. A stray NUL in a text file is reported
+    on its row instead (`_row`), wherever it is."""
+    return head.count(b"\x00") > max(8, len(head) // 100)
+
+
 def decode(data: bytes) -> str:
     """UTF-8 text (a byte order mark is fine). Raises ImportFileError for anything else."""
     if data.startswith(b"PK\x03\x04"):
@@ -62,11 +71,13 @@ def decode(data: bytes) -> str:
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ImportFileError("The file is UTF-16 text. Save it as “CSV UTF-8” and upload it again.")
-    if b"\x00" in data[:65536]:
-        raise ImportFileError("This is not a text file (it contains binary data). Upload a CSV file saved as UTF-8.")
+    if _looks_binary(data[:65536]):
+        raise ImportFileError(BINARY)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
+        if b"\x00" in data[:65536]:
+            raise ImportFileError(BINARY) from error
         line = data[: error.start].count(b"\n") + 1
         raise ImportFileError(
             f"The file is not UTF-8 text: line {line} has the byte 0x{data[error.start]:02X}, as files saved as "
@@ -167,6 +178,11 @@ def _row(number: int, cells: list[str], header: tuple[str, ...]) -> CsvRow:
     problems = []
     for index, raw in enumerate(cells):
         cell = raw.strip()
+        if "\x00" in cell:
+            # PostgreSQL text cannot hold NUL: reported here; the rest of the cell is checked as usual.
+            column = header[index] if index < len(header) else f"column {index + 1}"
+            problems.append(f"{column}: the cell contains a NUL character (byte 0x00), which is not text")
+            cell = cell.replace("\x00", "")
         name = header[index] if index < len(header) else ""
         if name:
             values[name] = cell

@@ -1,5 +1,6 @@
 """Writes for flight imports: store an upload and enqueue it; run it, once, all or nothing."""
 
+import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from booking_site.lib.db import violated_constraint
+from booking_site.lib.text import printable
 from notifications.services import task_publish
 
 from ..exceptions import FlightError
@@ -35,29 +38,42 @@ BATCH_SIZE = 1000  # flights per INSERT, and between progress reports while impo
 PROGRESS_TIMEOUT = 24 * 3600
 
 
-def flight_import_start(*, user: User, upload: File) -> FlightImport:
+def flight_import_start(*, user: User, upload: File, token: uuid.UUID | None = None) -> FlightImport:
     """Store an uploaded CSV file (through the default storage) as a pending FlightImport and
     enqueue its import after commit.
 
     The file as a whole is checked first: raises ImportFileError (size over
     FLIGHT_IMPORT_MAX_BYTES, empty, not UTF-8, binary, wrong header, no rows, too many rows),
-    and then nothing is stored. Rows are checked by the task.
+    and then nothing is stored. Rows are checked by the task. The same `token` (the upload
+    form's) with the same file again, even at the same moment, returns the import it started.
     """
     check_size(upload.size or 0)
     data = upload.read(settings.FLIGHT_IMPORT_MAX_BYTES + 1)
+    upload_key = hashlib.sha256(token.bytes + data).hexdigest() if token is not None else None
+    if upload_key is not None:
+        started = FlightImport.objects.filter(created_by=user, upload_key=upload_key).first()
+        if started is not None:
+            return started
     parsed = read_rows(data)
-    with transaction.atomic():
-        flight_import = FlightImport(
-            created_by=user,
-            file_name=(upload.name or "upload.csv")[-255:],
-            file_size=len(data),
-            total_rows=len(parsed.rows),
-        )
-        # A generated storage name: the uploaded name is only shown, never used as a path.
-        flight_import.file.save(f"{uuid.uuid4().hex}.csv", ContentFile(data), save=False)
-        flight_import.save()
-        import_id = flight_import.pk
-        transaction.on_commit(lambda: _enqueue(import_id), robust=True)
+    flight_import = FlightImport(
+        created_by=user,
+        file_name=printable(upload.name or "upload.csv")[-255:] or "upload.csv",
+        file_size=len(data),
+        total_rows=len(parsed.rows),
+        upload_key=upload_key,
+    )
+    # A generated storage name: the uploaded name is only shown, never used as a path.
+    flight_import.file.save(f"{uuid.uuid4().hex}.csv", ContentFile(data), save=False)
+    try:
+        with transaction.atomic():
+            flight_import.save()
+            import_id = flight_import.pk
+            transaction.on_commit(lambda: _enqueue(import_id), robust=True)
+    except IntegrityError as error:
+        flight_import.file.delete(save=False)  # the other submission's file is the one kept
+        if violated_constraint(error) == "flight_import_upload_unique":
+            return FlightImport.objects.get(created_by=user, upload_key=upload_key)
+        raise
     return flight_import
 
 

@@ -5,7 +5,8 @@ from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.conf import settings
-from django.utils.dateformat import format as date_format
+
+from booking_site.lib import formats
 
 register = template.Library()
 
@@ -55,8 +56,12 @@ def day_offset(flight) -> str:
 
 @register.simple_tag
 def local_time(moment, airport, fmt="H:i"):
-    """A UTC moment shown in the airport's own zone, e.g. "14:05"."""
-    return date_format(moment.astimezone(airport.zone), fmt)
+    """A moment on the airport's own clock in a `|date` format: "H:i" -> "14:05",
+    "H:i T" -> "01:30 GMT". "T" is the abbreviation of that very instant, in the hour the
+    clocks go back too (booking_site.lib.formats; Django's own "T" is empty then)."""
+    if moment is None:
+        return ""
+    return formats.format_local(moment, airport.zone, fmt)
 
 
 @register.filter

@@ -631,3 +631,73 @@ def test_a_passenger_cannot_upload(client, airports, django_capture_on_commit_ca
 def test_an_unknown_import_is_404(staff_client):
     assert staff_client.get(reverse("flights:staff_import_status", args=[999999])).status_code == 404
     assert staff_client.get(reverse("flights:staff_import_progress", args=[999999])).status_code == 404
+
+
+# NUL bytes (PostgreSQL text cannot hold them): a row-numbered error, wherever they are.
+
+
+@pytest.mark.parametrize("where", ["first row", "after 64 KiB"])
+def test_a_nul_byte_in_a_cell_is_a_row_numbered_error_and_imports_nothing(
+    staff_client, airports, django_capture_on_commit_callbacks, where
+):
+    rows = [row(number=f"SK{1000 + index}") for index in range(1600)]
+    target = 0 if where == "first row" else 1500
+    rows[target] = {**rows[target], "flight_number": "SK\x0077"}
+    data = csv_bytes(rows)
+    assert data.index(b"\x00") > (65536 if where == "after 64 KiB" else 0)
+
+    response = upload(staff_client, data, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 302
+    flight_import = latest_import()
+    assert flight_import.status == FlightImport.Status.INVALID
+    assert flight_import.errors == [
+        f"Row {target + 2}: flight_number: the cell contains a NUL character (byte 0x00), which is not text."
+    ]
+    assert Flight.objects.count() == 0
+
+
+def test_a_file_full_of_nul_bytes_is_refused_as_binary(staff_client, airports, django_capture_on_commit_callbacks):
+    data = csv_bytes([row()]) + b"\x00" * 200
+    response = upload(staff_client, data, django_capture_on_commit_callbacks)
+    assert response.status_code == 400
+    assert "This is not a text file" in response.content.decode()
+    assert not FlightImport.objects.exists()
+
+
+def test_an_uploaded_file_name_with_control_characters_is_stored_without_them(
+    staff_client, airports, django_capture_on_commit_callbacks
+):
+    upload(staff_client, csv_bytes([row()]), django_capture_on_commit_callbacks, name="time\x00ta\x1bble.csv")
+    assert latest_import().file_name == "timetable.csv"
+    assert Flight.objects.count() == 1
+
+
+# The upload form's one-time token.
+
+
+def _upload_form(client, data: bytes, token: str):
+    file = SimpleUploadedFile("timetable.csv", data, "text/csv")
+    return client.post(reverse("flights:staff_import"), {"file": file, "token": token})
+
+
+def test_the_same_upload_form_sent_twice_starts_one_import(staff_client, airports, django_capture_on_commit_callbacks):
+    page = staff_client.get(reverse("flights:staff_import"))
+    token = page.context["form"]["token"].value()
+    data = csv_bytes([row()])
+    with django_capture_on_commit_callbacks(execute=True):
+        first = _upload_form(staff_client, data, str(token))
+        second = _upload_form(staff_client, data, str(token))
+    assert first.url == second.url
+    assert FlightImport.objects.count() == 1 and Flight.objects.count() == 1
+
+
+def test_the_form_sent_again_with_the_corrected_file_starts_a_new_import(
+    staff_client, airports, django_capture_on_commit_callbacks
+):
+    token = "0b0e5d0e-1c1d-4b5e-9a4f-3c2b1a090807"
+    with django_capture_on_commit_callbacks(execute=True):
+        bad = _upload_form(staff_client, csv_bytes([row(origin="XXX")]), token)
+        good = _upload_form(staff_client, csv_bytes([row()]), token)
+    assert bad.url != good.url
+    assert [i.status for i in FlightImport.objects.order_by("pk")] == ["invalid", "done"]

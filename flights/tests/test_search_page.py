@@ -169,7 +169,29 @@ def test_keyset_cursor_survives_a_flight_added_before_it(client, busy_day):
     assert _numbers(client.get(next_page_url(first))) == second_page_expected
 
 
-@pytest.mark.parametrize("cursor", ["garbage", "1~2", "9999999999~0~0", ""])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "garbage",
+        "1~2",
+        "9999999999~0~0",
+        "",
+        # Decimal reads these, then refuses to compare them (a 500 before issue 11).
+        "NaN~0~0",
+        "sNaN~1~1",
+        "nan~nan~nan",
+        "Infinity~0~0",
+        "-Infinity~0~0",
+        "1e999~0~0",
+        "1E+5~0~0",
+        "１~２~３",  # full-width digits
+        "1_000~0~0",
+        "~~",
+        "1~2~3~4",
+        "\x00~0~0",
+        "9" * 5000,
+    ],
+)
 def test_a_malformed_or_stale_cursor_shows_the_first_page(client, busy_day, cursor):
     response = _get(client, busy_day, after=cursor)
     assert _numbers(response) == _numbers(_get(client, busy_day))

@@ -1,0 +1,2 @@
+"""The toolbox: helpers every app shares. Imports Django and the standard library, never a
+project app."""
