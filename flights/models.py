@@ -10,7 +10,7 @@ from django.db.models import F, Q
 
 from booking_site.lib.formats import local_moment
 
-from .seating import DEFAULT_LAYOUT, LAYOUT_CHOICES, seat_labels
+from .seating import DEFAULT_LAYOUT, LAYOUT_CHOICES, seat_labels, window_letters
 
 # An airline designator (two characters, at least one a letter), 1-4 digits, optional suffix.
 FLIGHT_NUMBER_RE = r"^([A-Z]{2}|[A-Z][0-9]|[0-9][A-Z])[0-9]{1,4}[A-Z]?$"
@@ -145,6 +145,10 @@ class Flight(models.Model):
 
     def seat_labels(self) -> tuple[str, ...]:
         return seat_labels(self.capacity, self.layout)
+
+    def window_letters(self) -> str:
+        """ "A and F" for a 3-3 cabin, "A and K" for 3-4-3: the seat map's legend."""
+        return " and ".join(window_letters(self.layout))
 
 
 class FlightImport(models.Model):

@@ -41,6 +41,12 @@ class Seat:
         return "window" if self.window else ("aisle" if self.aisle else "middle")
 
 
+def window_letters(layout: str = DEFAULT_LAYOUT) -> tuple[str, str]:
+    """The letters of a row's two window seats: ("A", "F") for 3-3, ("A", "K") for 3-4-3."""
+    letters = "".join(LAYOUTS.get(layout, LAYOUTS[DEFAULT_LAYOUT]))
+    return letters[0], letters[-1]
+
+
 @lru_cache(maxsize=64)
 def cabin(capacity: int, layout: str = DEFAULT_LAYOUT) -> tuple[Seat, ...]:
     """Every seat of a cabin, row by row, left to right."""

@@ -103,3 +103,12 @@ def test_the_flight_page_dates_the_flight_by_its_local_day_not_utc(client):
     page = client.get(reverse("bookings:book", args=[flight.pk])).content.decode()
     assert f"{departs:%A} {departs.day} {departs:%B %Y}" in page
     assert f"date={departs:%Y-%m-%d}" in page  # the way back to the search results
+
+
+@pytest.mark.parametrize(
+    ("layout", "windows"), [("3-3", "A and F"), ("2-2", "A and F"), ("2-3-2", "A and K"), ("3-4-3", "A and K")]
+)
+def test_the_seat_map_legend_names_the_window_seats_of_the_flights_layout(client, layout, windows):
+    flight = FlightFactory(layout=layout, capacity=60)
+    page = client.get(reverse("bookings:book", args=[flight.pk])).content.decode()
+    assert f"Gaps are aisles; {windows} are windows" in page
