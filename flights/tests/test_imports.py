@@ -85,7 +85,7 @@ def csv_bytes(rows, *, header=COLUMNS, preamble=(), delimiter=",") -> bytes:
 def upload(client, data: bytes, capture, name="timetable.csv"):
     """POST the file; the import task runs (eagerly) when the upload commits."""
     with capture(execute=True):
-        return client.post(reverse("flights:staff_import"), {"file": SimpleUploadedFile(name, data, "text/csv")})
+        return client.post(reverse("staff:import"), {"file": SimpleUploadedFile(name, data, "text/csv")})
 
 
 def latest_import() -> FlightImport:
@@ -117,7 +117,7 @@ def test_staff_import_creates_flights_in_utc_with_default_capacity_and_layout(
 
     flight_import = latest_import()
     assert response.status_code == 302
-    assert response.url == reverse("flights:staff_import_status", args=[flight_import.pk])
+    assert response.url == reverse("staff:import_status", args=[flight_import.pk])
     assert flight_import.status == FlightImport.Status.DONE
     assert (flight_import.created_count, flight_import.updated_count, flight_import.unchanged_count) == (2, 0, 0)
     first = Flight.objects.get(number="SK101")
@@ -147,7 +147,7 @@ def test_the_upload_is_kept_in_the_default_storage(staff, airports, django_captu
 
 def test_status_page_shows_the_result_summary(staff_client, airports, django_capture_on_commit_callbacks):
     upload(staff_client, csv_bytes([row(), row(number="SK102")]), django_capture_on_commit_callbacks)
-    page = staff_client.get(reverse("flights:staff_import_status", args=[latest_import().pk])).content.decode()
+    page = staff_client.get(reverse("staff:import_status", args=[latest_import().pk])).content.decode()
     assert "<strong>2</strong> flights created" in page
     assert "<strong>0</strong> updated" in page
     assert 'http-equiv="refresh"' not in page
@@ -200,7 +200,7 @@ def test_an_import_goes_through_with_redis_down(staff_client, airports, django_c
     upload(staff_client, csv_bytes([row(), row(number="SK102")]), django_capture_on_commit_callbacks)
     flight_import = latest_import()
     assert flight_import.status == FlightImport.Status.DONE and Flight.objects.count() == 2
-    progress = staff_client.get(reverse("flights:staff_import_progress", args=[flight_import.pk])).json()
+    progress = staff_client.get(reverse("staff:import_progress", args=[flight_import.pk])).json()
     assert (progress["rows_validated"], progress["rows_imported"], progress["created"]) == (2, 2, 2)
 
 
@@ -244,7 +244,7 @@ def test_row_errors_are_numbered_as_in_the_spreadsheet_and_nothing_is_imported(
     ]
     assert flight_import.error_count == 6
     assert not Flight.objects.exists()
-    page = staff_client.get(reverse("flights:staff_import_status", args=[flight_import.pk])).content.decode()
+    page = staff_client.get(reverse("staff:import_status", args=[flight_import.pk])).content.decode()
     assert "Nothing was imported: 6 errors in the file" in page
     assert "Row 4: origin: No airport has the IATA code XXX." in page
 
@@ -271,7 +271,7 @@ def test_errors_listed_are_capped_and_all_are_counted(staff_client, airports, dj
     upload(staff_client, csv_bytes(rows), django_capture_on_commit_callbacks)
     flight_import = latest_import()
     assert len(flight_import.errors) == MAX_ERRORS and flight_import.error_count == MAX_ERRORS + 50
-    page = staff_client.get(reverse("flights:staff_import_status", args=[flight_import.pk])).content.decode()
+    page = staff_client.get(reverse("staff:import_status", args=[flight_import.pk])).content.decode()
     assert f"{MAX_ERRORS + 50} errors in all; only the first {MAX_ERRORS} are listed" in page
 
 
@@ -320,7 +320,7 @@ def test_reimporting_the_same_file_changes_nothing(staff_client, airports, djang
     assert again.status == FlightImport.Status.DONE
     assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 2)
     assert list(Flight.objects.order_by("pk").values()) == before  # updated_at included
-    page = staff_client.get(reverse("flights:staff_import_status", args=[again.pk])).content.decode()
+    page = staff_client.get(reverse("staff:import_status", args=[again.pk])).content.decode()
     assert "<strong>2</strong> unchanged" in page
 
 
@@ -455,7 +455,7 @@ def test_a_file_with_too_many_rows_is_refused(staff_client, airports, django_cap
 
 
 def test_no_file_chosen_is_a_form_error(staff_client):
-    response = staff_client.post(reverse("flights:staff_import"), {})
+    response = staff_client.post(reverse("staff:import"), {})
     assert response.status_code == 400 and "file" in response.context["form"].errors
 
 
@@ -518,14 +518,14 @@ def test_a_waiting_import_refreshes_itself_and_reports_progress_as_json(
 ):
     with django_capture_on_commit_callbacks(execute=False):
         flight_import = flight_import_start(user=staff, upload=ContentFile(csv_bytes([row()]), name="a.csv"))
-    page = staff_client.get(reverse("flights:staff_import_status", args=[flight_import.pk])).content.decode()
+    page = staff_client.get(reverse("staff:import_status", args=[flight_import.pk])).content.decode()
     assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page
     assert "Waiting for a worker" in page
-    progress = staff_client.get(reverse("flights:staff_import_progress", args=[flight_import.pk])).json()
+    progress = staff_client.get(reverse("staff:import_progress", args=[flight_import.pk])).json()
     assert progress["finished"] is False and progress["status"] == "pending" and progress["total_rows"] == 1
 
     flight_import_run(import_id=flight_import.pk)
-    progress = staff_client.get(reverse("flights:staff_import_progress", args=[flight_import.pk])).json()
+    progress = staff_client.get(reverse("staff:import_progress", args=[flight_import.pk])).json()
     assert progress["finished"] is True and progress["created"] == 1
     assert (progress["rows_validated"], progress["rows_imported"], progress["imported_percent"]) == (1, 1, 100)
 
@@ -582,7 +582,7 @@ def test_progress_is_visible_while_the_import_transaction_is_open(settings, airp
 def test_the_sample_file_explains_the_columns_and_imports_cleanly(
     staff_client, airports, django_capture_on_commit_callbacks
 ):
-    response = staff_client.get(reverse("flights:staff_import_sample"))
+    response = staff_client.get(reverse("staff:import_sample"))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
@@ -598,23 +598,21 @@ def test_the_sample_file_explains_the_columns_and_imports_cleanly(
 def test_the_import_page_lists_recent_imports(staff_client, airports, django_capture_on_commit_callbacks):
     upload(staff_client, csv_bytes([row()]), django_capture_on_commit_callbacks, name="winter.csv")
     upload(staff_client, csv_bytes([row(origin="XXX")]), django_capture_on_commit_callbacks, name="broken.csv")
-    page = staff_client.get(reverse("flights:staff_import")).content.decode()
+    page = staff_client.get(reverse("staff:import")).content.decode()
     assert page.index("broken.csv") < page.index("winter.csv")  # newest first
     assert "1 created, 0 updated, 0 unchanged" in page and "1 error" in page
 
 
 def test_the_schedule_links_to_the_import(staff_client):
-    page = staff_client.get(reverse("flights:staff_list")).content.decode()
-    assert f'href="{reverse("flights:staff_import")}">Import flights</a>' in page
+    page = staff_client.get(reverse("staff:schedule")).content.decode()
+    assert f'href="{reverse("staff:import")}">Import flights</a>' in page
 
 
-@pytest.mark.parametrize(
-    "name", ["staff_import", "staff_import_sample", "staff_import_status", "staff_import_progress"]
-)
+@pytest.mark.parametrize("name", ["import", "import_sample", "import_status", "import_progress"])
 def test_import_pages_are_for_staff_only(client, staff, name, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         flight_import = flight_import_start(user=staff, upload=ContentFile(csv_bytes([row()]), name="a.csv"))
-    url = reverse(f"flights:{name}", args=[flight_import.pk] if "status" in name or "progress" in name else [])
+    url = reverse(f"staff:{name}", args=[flight_import.pk] if "status" in name or "progress" in name else [])
     response = client.get(url)
     assert response.status_code == 302 and response.url.startswith(reverse("accounts:login"))
     client.force_login(UserFactory())
@@ -629,8 +627,8 @@ def test_a_passenger_cannot_upload(client, airports, django_capture_on_commit_ca
 
 
 def test_an_unknown_import_is_404(staff_client):
-    assert staff_client.get(reverse("flights:staff_import_status", args=[999999])).status_code == 404
-    assert staff_client.get(reverse("flights:staff_import_progress", args=[999999])).status_code == 404
+    assert staff_client.get(reverse("staff:import_status", args=[999999])).status_code == 404
+    assert staff_client.get(reverse("staff:import_progress", args=[999999])).status_code == 404
 
 
 # NUL bytes (PostgreSQL text cannot hold them): a row-numbered error, wherever they are.
@@ -678,11 +676,11 @@ def test_an_uploaded_file_name_with_control_characters_is_stored_without_them(
 
 def _upload_form(client, data: bytes, token: str):
     file = SimpleUploadedFile("timetable.csv", data, "text/csv")
-    return client.post(reverse("flights:staff_import"), {"file": file, "token": token})
+    return client.post(reverse("staff:import"), {"file": file, "token": token})
 
 
 def test_the_same_upload_form_sent_twice_starts_one_import(staff_client, airports, django_capture_on_commit_callbacks):
-    page = staff_client.get(reverse("flights:staff_import"))
+    page = staff_client.get(reverse("staff:import"))
     token = page.context["form"]["token"].value()
     data = csv_bytes([row()])
     with django_capture_on_commit_callbacks(execute=True):

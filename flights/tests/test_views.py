@@ -24,7 +24,7 @@ def test_staff_adds_flight_with_local_times_stored_in_utc(staff_client):
     AirportFactory(iata="LHR", city="London", tz="Europe/London")
     AirportFactory(iata="JFK", city="New York", tz="America/New_York")
     response = staff_client.post(
-        reverse("flights:staff_create"),
+        reverse("staff:flight_add"),
         {
             "number": "sk901",
             "origin": "lhr",
@@ -46,17 +46,17 @@ def test_staff_adds_flight_with_local_times_stored_in_utc(staff_client):
 
 
 def test_add_form_defaults_capacity_to_sixty(staff_client):
-    response = staff_client.get(reverse("flights:staff_create"))
+    response = staff_client.get(reverse("staff:flight_add"))
     assert 'value="60"' in response.content.decode()
 
 
 def test_staff_edits_flight_price_and_capacity(staff_client):
     flight = FlightFactory(price=Decimal("100.00"))
     make_booking(flight=flight, passengers=2)
-    form = staff_client.get(reverse("flights:staff_edit", args=[flight.pk])).context["form"]
+    form = staff_client.get(reverse("staff:flight_edit", args=[flight.pk])).context["form"]
     data = {**{k: v for k, v in form.initial.items()}, "price": "150.00", "capacity": "80"}
     data["origin"], data["destination"] = flight.origin.iata, flight.destination.iata
-    response = staff_client.post(reverse("flights:staff_edit", args=[flight.pk]), data)
+    response = staff_client.post(reverse("staff:flight_edit", args=[flight.pk]), data)
     assert response.status_code == 302, response.context["form"].errors
     flight.refresh_from_db()
     assert flight.price == Decimal("150.00") and flight.capacity == 80 and flight.seats_booked == 2
@@ -72,16 +72,16 @@ def test_staff_schedule_filters_by_number_and_local_date(staff_client):
     )
     FlightFactory(number="SK77", origin=tokyo, departs_at=wanted.departs_at + timedelta(days=1))
     FlightFactory(number="SK78", origin=tokyo, departs_at=wanted.departs_at)
-    response = staff_client.get(reverse("flights:staff_list"), {"number": "sk77", "date": day.isoformat()})
+    response = staff_client.get(reverse("staff:schedule"), {"number": "sk77", "date": day.isoformat()})
     assert list(response.context["page"].object_list) == [wanted]
 
 
 def test_staff_remove_booked_flight_cancels_it_and_keeps_history(staff_client):
     flight = FlightFactory()
     booking = make_booking(flight=flight, passengers=2)
-    confirm = staff_client.get(reverse("bookings:staff_flight_remove", args=[flight.pk]))
+    confirm = staff_client.get(reverse("staff:flight_remove", args=[flight.pk]))
     assert "will be <strong>cancelled</strong>" in confirm.content.decode()
-    response = staff_client.post(reverse("bookings:staff_flight_remove", args=[flight.pk]))
+    response = staff_client.post(reverse("staff:flight_remove", args=[flight.pk]))
     assert response.status_code == 302
     flight.refresh_from_db()
     booking.refresh_from_db()
@@ -91,14 +91,14 @@ def test_staff_remove_booked_flight_cancels_it_and_keeps_history(staff_client):
 
 def test_staff_remove_unbooked_flight_deletes_it(staff_client):
     flight = FlightFactory()
-    staff_client.post(reverse("bookings:staff_flight_remove", args=[flight.pk]))
+    staff_client.post(reverse("staff:flight_remove", args=[flight.pk]))
     assert not Flight.objects.filter(pk=flight.pk).exists()
 
 
 def test_manifest_lists_passengers_seats_reference_and_booker(staff_client):
     flight = FlightFactory(capacity=60)
     booking = make_booking(flight=flight, names=["Ada Lovelace", "Alan Turing"])
-    response = staff_client.get(reverse("bookings:staff_manifest", args=[flight.pk]))
+    response = staff_client.get(reverse("staff:manifest", args=[flight.pk]))
     page = response.content.decode()
     for text in ("Ada Lovelace", "Alan Turing", "1A", "1B", booking.reference, booking.user.email):
         assert text in page
@@ -108,11 +108,11 @@ def test_manifest_lists_passengers_seats_reference_and_booker(staff_client):
 def test_manifest_lookup_by_number_and_date_redirects_to_the_flight(staff_client):
     flight = FlightFactory(number="SK555")
     response = staff_client.get(
-        reverse("bookings:staff_manifest_lookup"),
+        reverse("staff:manifest_lookup"),
         {"number": "sk555", "date": flight.departs_local().date().isoformat()},
     )
     assert response.status_code == 302
-    assert response.url == reverse("bookings:staff_manifest", args=[flight.pk])
+    assert response.url == reverse("staff:manifest", args=[flight.pk])
 
 
 def test_search_form_offers_every_time_window_and_keeps_the_choice(client):
