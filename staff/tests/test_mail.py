@@ -6,17 +6,11 @@ import re
 import pytest
 from django.urls import reverse
 
-from accounts.tests.factories import StaffFactory, UserFactory
+from accounts.tests.factories import UserFactory
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue, outbox_send
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffFactory())
-    return client
 
 
 def _message(**overrides) -> OutboxMessage:
