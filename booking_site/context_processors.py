@@ -10,8 +10,8 @@ NAV_URLS = {
     "search": "flights:search",
     "bookings": "bookings:list",
     "manage": "bookings:manage",
-    "schedule": "flights:staff_list",
-    "manifest": "bookings:staff_manifest_lookup",
+    "schedule": "staff:schedule",
+    "manifest": "staff:manifest_lookup",
     "admin": "admin:index",
     "profile": "accounts:profile",
     "logout": "accounts:logout",
@@ -19,7 +19,7 @@ NAV_URLS = {
     "signup": "accounts:signup",
     "suggest": "flights:airport_suggest",
     "alerts": "notifications:alerts",
-    "mail": "notifications:staff_mail_list",
+    "mail": "staff:mail_list",
 }
 
 

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "flights",
     "bookings",
     "notifications",
+    "staff",
 ]
 
 MIDDLEWARE = [

@@ -5,8 +5,6 @@ from datetime import date
 from django import forms
 from django.conf import settings
 
-from flights.forms import StaffDateField
-
 from .payments import Card
 from .services import Passenger
 
@@ -292,15 +290,3 @@ class ManageBookingForm(forms.Form):
         if not reference.isalnum() or not reference.isascii():
             raise forms.ValidationError("A booking reference has 6 letters and digits.")
         return reference
-
-
-class ManifestLookupForm(forms.Form):
-    number = forms.CharField(label="Flight number", max_length=8)
-    date = StaffDateField(
-        label="Departure date (local)",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter a date like 2026-12-24."},
-    )
-
-    def clean_number(self):
-        return self.cleaned_data["number"].strip().upper()

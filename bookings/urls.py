@@ -35,9 +35,6 @@ urlpatterns = [
     path("checkout/<ref:reference>/payment/", views_checkout.checkout_payment, name="checkout_payment"),
     path("checkout/<ref:reference>/release/", views_checkout.checkout_release, name="checkout_release"),
     path("checkout/<ref:reference>/done/", views_checkout.checkout_done, name="checkout_done"),
-    path("staff/manifest/", views.staff_manifest_lookup, name="staff_manifest_lookup"),
-    path("staff/flights/<int:flight_id>/manifest/", views.staff_manifest, name="staff_manifest"),
-    path("staff/flights/<int:flight_id>/remove/", views.staff_flight_remove, name="staff_flight_remove"),
     path("bookings/<ref:reference>/tickets/<int:ticket_id>/", views_tickets.ticket_eticket, name="eticket"),
     path("bookings/<ref:reference>/calendar.ics", views_tickets.booking_calendar, name="calendar"),
 ]

@@ -8,18 +8,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
-from accounts.decorators import staff_required
 from booking_site.lib.http import client_address, client_network
 from flights import seating
 from flights.models import Flight
-from flights.selectors import flights_by_number_on_local_day
 from flights.templatetags.flight_format import money
 
 from . import selectors, services
 from .access import booking_for_request, booking_visitor_required
 from .exceptions import BookingError, CancellationClosed, HoldLimitReached, SeatTaken
 from .fares import cancellation_deadline, fare_rule_text, refund_due
-from .forms import CancelForm, ManifestLookupForm, SeatForm, passenger_count
+from .forms import CancelForm, SeatForm, passenger_count
 from .models import Booking
 from .views_checkout import checkout_url
 
@@ -244,54 +242,4 @@ def _cancel_passengers(request, booking: Booking, ticket_ids: list[int]) -> None
         request,
         f"Cancelled: {names}. A refund of {money(refund)} is on its way to your card. "
         "We have e-mailed you a confirmation.",
-    )
-
-
-@staff_required
-def staff_manifest_lookup(request):
-    """Pick a flight by number and local departure date; one match opens its manifest."""
-    form = ManifestLookupForm(request.GET or None)
-    flights = None
-    if form.is_bound and form.is_valid():
-        flights = flights_by_number_on_local_day(number=form.cleaned_data["number"], day=form.cleaned_data["date"])
-        if len(flights) == 1:
-            return redirect("bookings:staff_manifest", flight_id=flights[0].pk)
-    return render(request, "bookings/manifest_lookup.html", {"form": form, "flights": flights})
-
-
-@staff_required
-def staff_manifest(request, flight_id: int):
-    flight = _bookable_flight(flight_id)
-    tickets = selectors.flight_manifest(flight=flight)
-    active = [ticket for ticket in tickets if ticket.status == ticket.Status.ACTIVE]
-    return render(
-        request, "bookings/flight_manifest.html", {"flight": flight, "tickets": tickets, "active_count": len(active)}
-    )
-
-
-@staff_required
-@require_http_methods(["GET", "POST"])
-def staff_flight_remove(request, flight_id: int):
-    """Confirm, then delete an unbooked flight or cancel a booked one (and tell its passengers)."""
-    flight = _bookable_flight(flight_id)
-    if request.method == "POST":
-        if flight.is_cancelled:
-            messages.info(request, f"Flight {flight.number} was already cancelled.")
-            return redirect("flights:staff_list")
-        try:
-            outcome = services.flight_remove(flight_id=flight.pk)
-        except BookingError as error:
-            messages.error(request, error.message)
-            return redirect("bookings:staff_flight_remove", flight_id=flight.pk)
-        if outcome == "deleted":
-            messages.success(request, f"Flight {flight.number} had no bookings and was deleted.")
-        else:
-            messages.success(request, f"Flight {flight.number} is cancelled; its passengers are being e-mailed.")
-        return redirect("flights:staff_list")
-    confirmed = flight.bookings.filter(status=Booking.Status.CONFIRMED).count()
-    has_history = flight.bookings.exists()
-    return render(
-        request,
-        "bookings/flight_remove_confirm.html",
-        {"flight": flight, "confirmed": confirmed, "has_history": has_history},
     )

@@ -13,7 +13,6 @@ from .seating import DEFAULT_LAYOUT, LAYOUT_CHOICES
 from .selectors import SORTS, TIME_WINDOWS, SearchQuery
 
 SCHEDULE_HORIZON_DAYS = 365
-MIN_STAFF_YEAR, MAX_STAFF_YEAR = 2000, 2100
 
 
 FLIGHT_FIELDS = ("number", "origin", "destination", "departs_at", "arrives_at", "price", "capacity", "layout")
@@ -203,24 +202,3 @@ class StaffFlightForm(forms.Form):
             "layout": flight.layout,
             "price": flight.price,
         }
-
-
-class StaffDateField(forms.DateField):
-    """A date staff type into a filter: only years the schedule can hold."""
-
-    def clean(self, value):
-        day = super().clean(value)
-        if day and not MIN_STAFF_YEAR <= day.year <= MAX_STAFF_YEAR:
-            raise forms.ValidationError(f"Enter a date between {MIN_STAFF_YEAR} and {MAX_STAFF_YEAR}.")
-        return day
-
-
-class StaffFlightFilterForm(forms.Form):
-    number = forms.CharField(label="Flight number", required=False, max_length=8)
-    date = StaffDateField(
-        label="Date (local departure)",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    origin = forms.CharField(label="From", required=False, max_length=3)
-    destination = forms.CharField(label="To", required=False, max_length=3)

@@ -4,22 +4,15 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.messages import get_messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
-from accounts.decorators import staff_required
-
-from . import services
-from .exceptions import FlightError
-from .forms import SearchForm, StaffFlightFilterForm, StaffFlightForm, flight_fields
-from .models import Flight
+from .forms import SearchForm
 from .search_cache import (
     FLEXIBLE_DAYS,
     SearchKeys,
@@ -33,7 +26,6 @@ from .selectors import (
     TIME_WINDOWS,
     bookable_flights,
     departs_in_window,
-    flights_for_staff,
     lowest_prices_by_day,
     page_after,
 )
@@ -157,50 +149,3 @@ def airport_suggest(request):
     response = JsonResponse({"results": cached_airport_suggestions(text)})
     response["Cache-Control"] = "public, max-age=300"
     return response
-
-
-@staff_required
-def staff_flight_list(request):
-    form = StaffFlightFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    flights = flights_for_staff(
-        number=filters.get("number") or "",
-        day=filters.get("date"),
-        origin=filters.get("origin") or "",
-        destination=filters.get("destination") or "",
-    )
-    if not any(filters.values()):
-        flights = flights.filter(departs_at__gte=timezone.now())
-    page = Paginator(flights, 50).get_page(request.GET.get("page"))
-    return render(request, "flights/flight_staff_list.html", {"form": form, "page": page})
-
-
-@staff_required
-@require_http_methods(["GET", "POST"])
-def staff_flight_create(request):
-    form = StaffFlightForm(request.POST or None, initial={"capacity": settings.DEFAULT_FLIGHT_CAPACITY})
-    if request.method == "POST" and form.is_valid():
-        flight = services.flight_create(**flight_fields(form.cleaned_data))
-        messages.success(request, f"Flight {flight.number} added to the schedule.")
-        return redirect("flights:staff_list")
-    return render(request, "flights/flight_staff_form.html", {"form": form, "title": "Add a flight"})
-
-
-@staff_required
-@require_http_methods(["GET", "POST"])
-def staff_flight_edit(request, flight_id: int):
-    flight = get_object_or_404(Flight.objects.select_related("origin", "destination"), pk=flight_id)
-    form = StaffFlightForm(request.POST or None, initial=StaffFlightForm.initial_for(flight), flight_id=flight.pk)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.flight_update(flight_id=flight.pk, **flight_fields(form.cleaned_data))
-        except FlightError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, f"Flight {form.cleaned_data['number']} saved.")
-            return redirect("flights:staff_list")
-    return render(
-        request,
-        "flights/flight_staff_form.html",
-        {"form": form, "flight": flight, "title": f"Edit flight {flight.number}"},
-    )

@@ -281,20 +281,20 @@ ROUTES = [
 STAFF_ONLY = {"anonymous": LOGIN, "owner": FORBIDDEN, "other": FORBIDDEN, "staff": OK}
 
 ROUTES += [
-    Route("staff_schedule", "get", lambda w: reverse("flights:staff_list"), STAFF_ONLY),
-    Route("staff_flight_add", "get", lambda w: reverse("flights:staff_create"), STAFF_ONLY),
+    Route("staff_schedule", "get", lambda w: reverse("staff:schedule"), STAFF_ONLY),
+    Route("staff_flight_add", "get", lambda w: reverse("staff:flight_add"), STAFF_ONLY),
     Route(
         "staff_flight_add_put",
         "put",
-        lambda w: reverse("flights:staff_create"),
+        lambda w: reverse("staff:flight_add"),
         {**STAFF_ONLY, "staff": NOT_ALLOWED},
     ),
-    Route("staff_flight_edit", "get", lambda w: reverse("flights:staff_edit", args=[w.flight.pk]), STAFF_ONLY),
+    Route("staff_flight_edit", "get", lambda w: reverse("staff:flight_edit", args=[w.flight.pk]), STAFF_ONLY),
     Route(
         "staff_flight_edit_post",
         "post",
-        lambda w: reverse("flights:staff_edit", args=[w.flight.pk]),
-        {**STAFF_ONLY, "staff": "->staff_list"},
+        lambda w: reverse("staff:flight_edit", args=[w.flight.pk]),
+        {**STAFF_ONLY, "staff": "->schedule"},
         data=lambda w: {
             "number": w.flight.number,
             "origin": "LHR",
@@ -309,57 +309,57 @@ ROUTES += [
         },
         changes=("staff",),
     ),
-    Route("staff_flight_import", "get", lambda w: reverse("flights:staff_import"), STAFF_ONLY),
+    Route("staff_flight_import", "get", lambda w: reverse("staff:import"), STAFF_ONLY),
     # No file chosen: the form says so (400) and nothing is stored.
     Route(
         "staff_flight_import_post",
         "post",
-        lambda w: reverse("flights:staff_import"),
+        lambda w: reverse("staff:import"),
         {**STAFF_ONLY, "staff": 400},
         data=lambda w: {},
     ),
-    Route("staff_flight_import_sample", "get", lambda w: reverse("flights:staff_import_sample"), STAFF_ONLY),
+    Route("staff_flight_import_sample", "get", lambda w: reverse("staff:import_sample"), STAFF_ONLY),
     Route(
         "staff_flight_import_status",
         "get",
-        lambda w: reverse("flights:staff_import_status", args=[_flight_import(w)]),
+        lambda w: reverse("staff:import_status", args=[_flight_import(w)]),
         STAFF_ONLY,
     ),
     Route(
         "staff_flight_import_progress",
         "get",
-        lambda w: reverse("flights:staff_import_progress", args=[_flight_import(w)]),
+        lambda w: reverse("staff:import_progress", args=[_flight_import(w)]),
         STAFF_ONLY,
     ),
-    Route("staff_manifest_lookup", "get", lambda w: reverse("bookings:staff_manifest_lookup"), STAFF_ONLY),
-    Route("staff_manifest", "get", lambda w: reverse("bookings:staff_manifest", args=[w.flight.pk]), STAFF_ONLY),
+    Route("staff_manifest_lookup", "get", lambda w: reverse("staff:manifest_lookup"), STAFF_ONLY),
+    Route("staff_manifest", "get", lambda w: reverse("staff:manifest", args=[w.flight.pk]), STAFF_ONLY),
     Route(
         "staff_flight_remove_get",
         "get",
-        lambda w: reverse("bookings:staff_flight_remove", args=[w.flight.pk]),
+        lambda w: reverse("staff:flight_remove", args=[w.flight.pk]),
         STAFF_ONLY,
     ),
     Route(
         "staff_flight_remove_post",
         "post",
-        lambda w: reverse("bookings:staff_flight_remove", args=[w.flight.pk]),
-        {**STAFF_ONLY, "staff": "->staff_list"},
+        lambda w: reverse("staff:flight_remove", args=[w.flight.pk]),
+        {**STAFF_ONLY, "staff": "->schedule"},
         data=lambda w: {},
         changes=("staff",),
     ),
-    Route("staff_root", "get", lambda w: "/staff/", _same("->staff_list")),
+    Route("staff_home", "get", lambda w: reverse("staff:home"), _same("->schedule")),
     # Sent mail: the outbox, staff only (a message's detail renders it in a sandboxed iframe).
-    Route("staff_mail_list", "get", lambda w: reverse("notifications:staff_mail_list"), STAFF_ONLY),
+    Route("staff_mail_list", "get", lambda w: reverse("staff:mail_list"), STAFF_ONLY),
     Route(
         "staff_mail_detail",
         "get",
-        lambda w: reverse("notifications:staff_mail_detail", args=[_outbox_message(w).pk]),
+        lambda w: reverse("staff:mail_detail", args=[_outbox_message(w).pk]),
         STAFF_ONLY,
     ),
     Route(
         "staff_mail_list_post",
         "post",
-        lambda w: reverse("notifications:staff_mail_list"),
+        lambda w: reverse("staff:mail_list"),
         {**STAFF_ONLY, "staff": NOT_ALLOWED},
         data=lambda w: {},
     ),
@@ -373,7 +373,7 @@ ROUTES += [
 
 REDIRECT_TARGETS = {
     "search": lambda w: reverse("flights:search"),
-    "staff_list": lambda w: reverse("flights:staff_list"),
+    "schedule": lambda w: reverse("staff:schedule"),
     "detail": lambda w: reverse("bookings:detail", args=[w.booking.reference]),
     "passengers": lambda w: reverse("bookings:checkout_passengers", args=[w.hold.reference]),
     "flight": lambda w: reverse("bookings:book", args=[w.flight.pk]),
@@ -492,24 +492,25 @@ def test_matrix_covers_every_named_url():
         "accounts:password_change",
         "accounts:password_reset",
         "accounts:unsubscribe",
-        "flights:staff_list",
-        "flights:staff_create",
-        "flights:staff_edit",
-        "flights:staff_import",
-        "flights:staff_import_sample",
-        "flights:staff_import_status",
-        "flights:staff_import_progress",
-        "bookings:staff_manifest_lookup",
-        "bookings:staff_manifest",
-        "bookings:staff_flight_remove",
         "bookings:export_start",
         "bookings:export",
         "bookings:export_progress",
         "bookings:export_download",
         "notifications:alerts",
         "notifications:alerts_mark_read",
-        "notifications:staff_mail_list",
-        "notifications:staff_mail_detail",
+        "staff:home",
+        "staff:schedule",
+        "staff:flight_add",
+        "staff:flight_edit",
+        "staff:flight_remove",
+        "staff:import",
+        "staff:import_sample",
+        "staff:import_status",
+        "staff:import_progress",
+        "staff:manifest_lookup",
+        "staff:manifest",
+        "staff:mail_list",
+        "staff:mail_detail",
     }
     # Pages reached only by following an e-mailed link or a completed form; covered elsewhere.
     flow_pages = {
@@ -519,7 +520,7 @@ def test_matrix_covers_every_named_url():
         "accounts:password_reset_complete",
     }
     names = set()
-    for namespace in ("accounts", "flights", "bookings", "notifications"):
+    for namespace in ("accounts", "flights", "bookings", "notifications", "staff"):
         resolver = get_resolver().namespace_dict[namespace][1]
         names |= {f"{namespace}:{name}" for name in resolver.reverse_dict if isinstance(name, str)}
     assert names - covered - flow_pages == set()
@@ -547,7 +548,7 @@ def test_legitimate_requests_do_what_they_say(world: World):
     assert anonymous.get(reverse("bookings:detail", args=[world.booking.reference])).status_code == 200
 
     staff = _client_for("staff", world)
-    staff.post(reverse("bookings:staff_flight_remove", args=[world.flight.pk]))
+    staff.post(reverse("staff:flight_remove", args=[world.flight.pk]))
     world.flight.refresh_from_db()
     assert world.flight.status == Flight.Status.CANCELLED and world.flight.seats_booked == 0
 
@@ -586,7 +587,7 @@ def test_flight_booking_without_csrf_token_is_refused(world: World):
 def test_staff_flight_remove_without_csrf_token_is_refused(world: World):
     client = _client_for("staff", world, enforce_csrf_checks=True)
     before = _snapshot(world)
-    response = client.post(reverse("bookings:staff_flight_remove", args=[world.flight.pk]))
+    response = client.post(reverse("staff:flight_remove", args=[world.flight.pk]))
     assert response.status_code == 403
     assert _snapshot(world) == before
 

@@ -488,7 +488,7 @@ STAFF_ADD_CASES = [
 @pytest.mark.parametrize(("data", "phrases"), STAFF_ADD_CASES)
 def test_staff_add_flight_with_bad_input_shows_message_and_adds_nothing(web, airports, staff, data, phrases):
     before = db_state()
-    response = web.post(reverse("flights:staff_create"), data)
+    response = web.post(reverse("staff:flight_add"), data)
     assert response.status_code == 200
     assert_shows(response, *phrases)
     assert db_state() == before
@@ -499,7 +499,7 @@ def test_staff_add_flight_duplicate_number_and_departure_is_refused(web, airport
     local = existing.departs_local()
     before = db_state()
     response = web.post(
-        reverse("flights:staff_create"),
+        reverse("staff:flight_add"),
         _flight_form(
             departure_date=local.date().isoformat(),
             departure_time=local.strftime("%H:%M"),
@@ -514,7 +514,7 @@ def test_staff_add_flight_duplicate_number_and_departure_is_refused(web, airport
 
 
 def test_staff_add_flight_negative_control_valid_form_adds_it(web, airports, staff):
-    response = web.post(reverse("flights:staff_create"), _flight_form())
+    response = web.post(reverse("staff:flight_add"), _flight_form())
     assert response.status_code == 302
     assert Flight.objects.filter(number="SK901").count() == 1
 
@@ -540,7 +540,7 @@ def test_staff_edit_capacity_below_seats_sold_shows_message_and_keeps_flight(web
     make_booking(flight=flight, passengers=3)
     flight.refresh_from_db()
     before = db_state()
-    response = web.post(reverse("flights:staff_edit", args=[flight.pk]), _edit_form(flight, capacity="2", price="1.00"))
+    response = web.post(reverse("staff:flight_edit", args=[flight.pk]), _edit_form(flight, capacity="2", price="1.00"))
     assert response.status_code == 200
     assert_shows(response, "3 seats are already booked; capacity cannot go below that.")
     assert db_state() == before
@@ -552,7 +552,7 @@ def test_staff_edit_capacity_equal_to_seats_sold_is_accepted(web, flight, staff)
     """Negative control: the boundary is 'below', not 'at'."""
     make_booking(flight=flight, passengers=3)
     flight.refresh_from_db()
-    response = web.post(reverse("flights:staff_edit", args=[flight.pk]), _edit_form(flight, capacity="3"))
+    response = web.post(reverse("staff:flight_edit", args=[flight.pk]), _edit_form(flight, capacity="3"))
     assert response.status_code == 302
     flight.refresh_from_db()
     assert flight.capacity == 3
@@ -560,10 +560,10 @@ def test_staff_edit_capacity_equal_to_seats_sold_is_accepted(web, flight, staff)
 
 def test_staff_edit_cancelled_flight_shows_message_and_changes_nothing(web, flight, staff):
     make_booking(flight=flight, passengers=1)
-    web.post(reverse("bookings:staff_flight_remove", args=[flight.pk]))
+    web.post(reverse("staff:flight_remove", args=[flight.pk]))
     flight.refresh_from_db()
     before = db_state()
-    response = web.post(reverse("flights:staff_edit", args=[flight.pk]), _edit_form(flight, price="1.00"))
+    response = web.post(reverse("staff:flight_edit", args=[flight.pk]), _edit_form(flight, price="1.00"))
     assert response.status_code == 200
     assert_shows(response, "This flight is cancelled and can no longer be edited.")
     assert db_state() == before
@@ -571,8 +571,8 @@ def test_staff_edit_cancelled_flight_shows_message_and_changes_nothing(web, flig
 
 def test_staff_edit_unknown_flight_is_404(web, flight, staff):
     before = db_state()
-    assert web.get(reverse("flights:staff_edit", args=[999999])).status_code == 404
-    assert web.post(reverse("flights:staff_edit", args=[999999]), _edit_form(flight)).status_code == 404
+    assert web.get(reverse("staff:flight_edit", args=[999999])).status_code == 404
+    assert web.post(reverse("staff:flight_edit", args=[999999]), _edit_form(flight)).status_code == 404
     assert db_state() == before
 
 
@@ -581,23 +581,23 @@ def test_staff_edit_unknown_flight_is_404(web, flight, staff):
 
 def test_staff_remove_already_cancelled_flight_says_so_and_changes_nothing(web, flight, staff):
     make_booking(flight=flight, passengers=2)
-    web.post(reverse("bookings:staff_flight_remove", args=[flight.pk]))
+    web.post(reverse("staff:flight_remove", args=[flight.pk]))
     before = db_state()
 
-    confirm = web.get(reverse("bookings:staff_flight_remove", args=[flight.pk]))
+    confirm = web.get(reverse("staff:flight_remove", args=[flight.pk]))
     assert confirm.status_code == 200
     assert_shows(confirm, "This flight is already cancelled.")
 
-    response = web.post(reverse("bookings:staff_flight_remove", args=[flight.pk]), follow=True)
-    assert response.redirect_chain == [(reverse("flights:staff_list"), 302)]
+    response = web.post(reverse("staff:flight_remove", args=[flight.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("staff:schedule"), 302)]
     assert_shows(response, f"Flight {flight.number} was already cancelled.")
     assert db_state() == before
 
 
 def test_staff_remove_unknown_flight_is_404(web, flight, staff):
     before = db_state()
-    assert web.get(reverse("bookings:staff_flight_remove", args=[999999])).status_code == 404
-    assert web.post(reverse("bookings:staff_flight_remove", args=[999999])).status_code == 404
+    assert web.get(reverse("staff:flight_remove", args=[999999])).status_code == 404
+    assert web.post(reverse("staff:flight_remove", args=[999999])).status_code == 404
     assert db_state() == before
 
 
@@ -607,7 +607,7 @@ def test_staff_remove_unknown_flight_is_404(web, flight, staff):
 @pytest.mark.parametrize("day", ["2026-13-45", "tomorrow", "31/31/2026"])
 def test_manifest_lookup_with_malformed_date_shows_message(web, flight, staff, day):
     before = db_state()
-    response = web.get(reverse("bookings:staff_manifest_lookup"), {"number": flight.number, "date": day})
+    response = web.get(reverse("staff:manifest_lookup"), {"number": flight.number, "date": day})
     assert response.status_code == 200
     assert_shows(response, "Enter a date like 2026-12-24.")
     assert response.context["flights"] is None
@@ -616,21 +616,21 @@ def test_manifest_lookup_with_malformed_date_shows_message(web, flight, staff, d
 
 def test_manifest_lookup_with_unknown_flight_number_shows_empty_state(web, flight, staff):
     day = flight.departs_local().date()
-    response = web.get(reverse("bookings:staff_manifest_lookup"), {"number": "zz999", "date": day.isoformat()})
+    response = web.get(reverse("staff:manifest_lookup"), {"number": "zz999", "date": day.isoformat()})
     assert response.status_code == 200
     assert response.context["flights"] == []
     assert_shows(response, f"No flight ZZ999 departs on {day:%-d %b %Y}", "Check the number and date")
 
 
 def test_manifest_lookup_with_missing_number_shows_message(web, flight, staff):
-    response = web.get(reverse("bookings:staff_manifest_lookup"), {"date": flight.departs_local().date().isoformat()})
+    response = web.get(reverse("staff:manifest_lookup"), {"date": flight.departs_local().date().isoformat()})
     assert response.status_code == 200
     assert_shows(response, "This field is required.")
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
 def test_manifest_lookup_with_date_at_the_end_of_the_calendar_is_not_a_500(web, flight, staff, day):
-    response = web.get(reverse("bookings:staff_manifest_lookup"), {"number": flight.number, "date": day})
+    response = web.get(reverse("staff:manifest_lookup"), {"number": flight.number, "date": day})
     assert response.status_code == 200
     text = page_text(response)
     assert f"No flight {flight.number} departs on" in text or "Enter a date" in text
@@ -638,7 +638,7 @@ def test_manifest_lookup_with_date_at_the_end_of_the_calendar_is_not_a_500(web, 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
 def test_staff_schedule_filter_with_date_at_the_end_of_the_calendar_is_not_a_500(web, flight, staff, day):
-    response = web.get(reverse("flights:staff_list"), {"date": day})
+    response = web.get(reverse("staff:schedule"), {"date": day})
     assert response.status_code == 200
     if response.context["form"].is_valid():
         assert_shows(response, "No flights match these filters")
@@ -647,7 +647,7 @@ def test_staff_schedule_filter_with_date_at_the_end_of_the_calendar_is_not_a_500
 
 
 def test_manifest_for_unknown_flight_is_404(web, flight, staff):
-    assert web.get(reverse("bookings:staff_manifest", args=[999999])).status_code == 404
+    assert web.get(reverse("staff:manifest", args=[999999])).status_code == 404
 
 
 # --- sign-up ---------------------------------------------------------------------------------

@@ -66,10 +66,10 @@ def test_the_import_form_sent_twice_at_once_starts_one_import(settings, tmp_path
 
     def upload(index):
         file = SimpleUploadedFile("timetable.csv", data, "text/csv")
-        return clients[index].post(reverse("flights:staff_import"), {"file": file, "token": token})
+        return clients[index].post(reverse("staff:import"), {"file": file, "token": token})
 
     responses = run_threads(TWICE, upload)
     flight_import = FlightImport.objects.get()
-    assert _one_redirect(responses) == reverse("flights:staff_import_status", args=[flight_import.pk])
+    assert _one_redirect(responses) == reverse("staff:import_status", args=[flight_import.pk])
     assert Flight.objects.filter(number="SK101").count() == 1
     assert sorted(p.name for p in tmp_path.rglob("*.csv")) == [flight_import.file.name.rsplit("/", 1)[-1]]

@@ -87,7 +87,7 @@ def test_staff_manifest_shows_the_abbreviation_of_the_instant(client, moment, en
     flight = flight_at(moment, end)
     make_booking(flight=flight)
     client.force_login(StaffFactory())
-    page = _page(client, reverse("bookings:staff_manifest", args=[flight.pk]))
+    page = _page(client, reverse("staff:manifest", args=[flight.pk]))
     assert f"{moment.wall} {moment.abbreviation}" in page
     assert f"{moment.wall} {moment.twin}" not in page
 

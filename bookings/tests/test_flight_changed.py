@@ -160,7 +160,7 @@ def test_correcting_the_times_of_a_flight_that_has_flown_sends_nothing(transatla
 def test_staff_edit_page_time_change_emails_the_passengers(client, transatlantic):
     booking = make_booking(flight=transatlantic)
     client.force_login(StaffFactory())
-    url = reverse("flights:staff_edit", args=[transatlantic.pk])
+    url = reverse("staff:flight_edit", args=[transatlantic.pk])
     form = client.get(url).context["form"]
     data = {**form.initial, "origin": "QLH", "destination": "QJF", "departure_time": "11:15"}
     response = client.post(url, data)
@@ -191,7 +191,7 @@ def test_a_price_edit_of_a_flight_in_the_hour_the_clocks_go_back_emails_nobody(c
     Flight.objects.filter(pk=transatlantic.pk).update(departs_at=departs, arrives_at=departs + timedelta(hours=8))
     make_booking(flight=transatlantic)
     client.force_login(StaffFactory())
-    url = reverse("flights:staff_edit", args=[transatlantic.pk])
+    url = reverse("staff:flight_edit", args=[transatlantic.pk])
     form = client.get(url).context["form"]
     assert form.initial["departure_time"].strftime("%H:%M") == "01:30"
     response = client.post(url, {**form.initial, "origin": "QLH", "destination": "QJF", "price": "999.00"})
@@ -203,7 +203,7 @@ def test_a_price_edit_of_a_flight_in_the_hour_the_clocks_go_back_emails_nobody(c
 
 def test_a_local_time_the_clocks_skip_is_refused_with_a_clear_message(client, transatlantic):
     client.force_login(StaffFactory())
-    url = reverse("flights:staff_edit", args=[transatlantic.pk])
+    url = reverse("staff:flight_edit", args=[transatlantic.pk])
     form = client.get(url).context["form"]
     data = {**form.initial, "origin": "QLH", "destination": "QJF", "departure_date": "2027-03-28"}
     response = client.post(url, {**data, "departure_time": "01:30", "arrival_date": "2027-03-28"})

@@ -121,6 +121,6 @@ def test_search_results_show_the_abbreviation_of_the_instant(client, moment, end
 def test_staff_schedule_shows_the_abbreviation_of_the_instant(client, moment, end):
     flight_at(moment, end)
     client.force_login(StaffFactory())
-    page = _page(client, reverse("flights:staff_list"), {"number": "SK123"})
+    page = _page(client, reverse("staff:schedule"), {"number": "SK123"})
     assert f"{moment.wall} {moment.abbreviation}</td>" in page
     assert f"{moment.wall} {moment.twin}</td>" not in page

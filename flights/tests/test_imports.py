@@ -1,7 +1,8 @@
-"""Staff bulk import of flights from CSV (flights.imports): upload, validation, all-or-nothing."""
+"""Staff bulk import of flights from CSV (flights.imports): upload, validation, all-or-nothing.
 
-import csv
-import io
+The files go through the staff upload page, as staff send them; the pages themselves (status,
+sample file, access, the one-time token): staff/tests/test_imports.py."""
+
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -12,12 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tests.factories import StaffFactory, UserFactory
+from accounts.tests.factories import StaffFactory
 from bookings.tests.factories import make_booking
 from flights.imports.parsing import COLUMNS, ImportFileError, read_rows
 from flights.imports.selectors import flight_import_progress
@@ -26,10 +26,9 @@ from flights.imports.validation import MAX_ERRORS
 from flights.models import Flight, FlightImport
 from flights.search_cache import _version_key
 from flights.tests.factories import AirportFactory, FlightFactory
+from flights.tests.import_files import DAY, csv_bytes, latest_import, row, upload
 
 pytestmark = pytest.mark.django_db
-
-DAY = (timezone.now() + timedelta(days=40)).date()
 
 
 @pytest.fixture(autouse=True)
@@ -57,41 +56,6 @@ def staff_client(client, staff):
     return client
 
 
-def row(number="SK101", origin="LHR", destination="JFK", departs="09:15", arrives="12:05", price="129.00", **more):
-    """One CSV row on DAY (local times at each end); capacity and layout empty unless given."""
-    return {
-        "flight_number": number,
-        "origin": origin,
-        "destination": destination,
-        "departure_local": f"{more.pop('departs_day', DAY)} {departs}",
-        "arrival_local": f"{more.pop('arrives_day', DAY)} {arrives}",
-        "price": price,
-        "capacity": more.pop("capacity", ""),
-        "layout": more.pop("layout", ""),
-    }
-
-
-def csv_bytes(rows, *, header=COLUMNS, preamble=(), delimiter=",") -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    for line in preamble:
-        writer.writerow([line])
-    writer.writerow(header)
-    for values in rows:
-        writer.writerow([values.get(name, "") for name in header])
-    return out.getvalue().encode()
-
-
-def upload(client, data: bytes, capture, name="timetable.csv"):
-    """POST the file; the import task runs (eagerly) when the upload commits."""
-    with capture(execute=True):
-        return client.post(reverse("flights:staff_import"), {"file": SimpleUploadedFile(name, data, "text/csv")})
-
-
-def latest_import() -> FlightImport:
-    return FlightImport.objects.latest("pk")
-
-
 # A valid import
 
 
@@ -117,7 +81,7 @@ def test_staff_import_creates_flights_in_utc_with_default_capacity_and_layout(
 
     flight_import = latest_import()
     assert response.status_code == 302
-    assert response.url == reverse("flights:staff_import_status", args=[flight_import.pk])
+    assert response.url == reverse("staff:import_status", args=[flight_import.pk])
     assert flight_import.status == FlightImport.Status.DONE
     assert (flight_import.created_count, flight_import.updated_count, flight_import.unchanged_count) == (2, 0, 0)
     first = Flight.objects.get(number="SK101")
@@ -143,14 +107,6 @@ def test_the_upload_is_kept_in_the_default_storage(staff, airports, django_captu
         len(data),
         1,
     )
-
-
-def test_status_page_shows_the_result_summary(staff_client, airports, django_capture_on_commit_callbacks):
-    upload(staff_client, csv_bytes([row(), row(number="SK102")]), django_capture_on_commit_callbacks)
-    page = staff_client.get(reverse("flights:staff_import_status", args=[latest_import().pk])).content.decode()
-    assert "<strong>2</strong> flights created" in page
-    assert "<strong>0</strong> updated" in page
-    assert 'http-equiv="refresh"' not in page
 
 
 def test_a_bom_and_semicolons_are_accepted(staff_client, airports, django_capture_on_commit_callbacks):
@@ -200,7 +156,7 @@ def test_an_import_goes_through_with_redis_down(staff_client, airports, django_c
     upload(staff_client, csv_bytes([row(), row(number="SK102")]), django_capture_on_commit_callbacks)
     flight_import = latest_import()
     assert flight_import.status == FlightImport.Status.DONE and Flight.objects.count() == 2
-    progress = staff_client.get(reverse("flights:staff_import_progress", args=[flight_import.pk])).json()
+    progress = staff_client.get(reverse("staff:import_progress", args=[flight_import.pk])).json()
     assert (progress["rows_validated"], progress["rows_imported"], progress["created"]) == (2, 2, 2)
 
 
@@ -244,7 +200,7 @@ def test_row_errors_are_numbered_as_in_the_spreadsheet_and_nothing_is_imported(
     ]
     assert flight_import.error_count == 6
     assert not Flight.objects.exists()
-    page = staff_client.get(reverse("flights:staff_import_status", args=[flight_import.pk])).content.decode()
+    page = staff_client.get(reverse("staff:import_status", args=[flight_import.pk])).content.decode()
     assert "Nothing was imported: 6 errors in the file" in page
     assert "Row 4: origin: No airport has the IATA code XXX." in page
 
@@ -271,7 +227,7 @@ def test_errors_listed_are_capped_and_all_are_counted(staff_client, airports, dj
     upload(staff_client, csv_bytes(rows), django_capture_on_commit_callbacks)
     flight_import = latest_import()
     assert len(flight_import.errors) == MAX_ERRORS and flight_import.error_count == MAX_ERRORS + 50
-    page = staff_client.get(reverse("flights:staff_import_status", args=[flight_import.pk])).content.decode()
+    page = staff_client.get(reverse("staff:import_status", args=[flight_import.pk])).content.decode()
     assert f"{MAX_ERRORS + 50} errors in all; only the first {MAX_ERRORS} are listed" in page
 
 
@@ -320,7 +276,7 @@ def test_reimporting_the_same_file_changes_nothing(staff_client, airports, djang
     assert again.status == FlightImport.Status.DONE
     assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 2)
     assert list(Flight.objects.order_by("pk").values()) == before  # updated_at included
-    page = staff_client.get(reverse("flights:staff_import_status", args=[again.pk])).content.decode()
+    page = staff_client.get(reverse("staff:import_status", args=[again.pk])).content.decode()
     assert "<strong>2</strong> unchanged" in page
 
 
@@ -454,11 +410,6 @@ def test_a_file_with_too_many_rows_is_refused(staff_client, airports, django_cap
     assert not FlightImport.objects.exists()
 
 
-def test_no_file_chosen_is_a_form_error(staff_client):
-    response = staff_client.post(reverse("flights:staff_import"), {})
-    assert response.status_code == 400 and "file" in response.context["form"].errors
-
-
 def test_a_csv_that_the_reader_rejects_is_a_file_error():
     with pytest.raises(ImportFileError, match="not valid CSV"):
         read_rows(b"flight_number,origin,destination,departure_local,arrival_local,price\n" + b"a" * 200_000 + b",\n")
@@ -513,23 +464,6 @@ def test_an_import_the_broker_never_got_is_enqueued_again_by_the_sweep(
 # Progress
 
 
-def test_a_waiting_import_refreshes_itself_and_reports_progress_as_json(
-    staff_client, staff, airports, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=False):
-        flight_import = flight_import_start(user=staff, upload=ContentFile(csv_bytes([row()]), name="a.csv"))
-    page = staff_client.get(reverse("flights:staff_import_status", args=[flight_import.pk])).content.decode()
-    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page
-    assert "Waiting for a worker" in page
-    progress = staff_client.get(reverse("flights:staff_import_progress", args=[flight_import.pk])).json()
-    assert progress["finished"] is False and progress["status"] == "pending" and progress["total_rows"] == 1
-
-    flight_import_run(import_id=flight_import.pk)
-    progress = staff_client.get(reverse("flights:staff_import_progress", args=[flight_import.pk])).json()
-    assert progress["finished"] is True and progress["created"] == 1
-    assert (progress["rows_validated"], progress["rows_imported"], progress["imported_percent"]) == (1, 1, 100)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_progress_is_visible_while_the_import_transaction_is_open(settings, airports):
     """The import holds its transaction open (a changed row waits for a flight row another
@@ -576,63 +510,6 @@ def test_progress_is_visible_while_the_import_transaction_is_open(settings, airp
     assert Flight.objects.count() == 1201
 
 
-# Sample file, recent imports, access
-
-
-def test_the_sample_file_explains_the_columns_and_imports_cleanly(
-    staff_client, airports, django_capture_on_commit_callbacks
-):
-    response = staff_client.get(reverse("flights:staff_import_sample"))
-    assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert "attachment" in response["Content-Disposition"]
-    text = response.content.decode()
-    assert text.startswith("# ") and ",".join(COLUMNS) in text and "departure_local: YYYY-MM-DD HH:MM" in text
-
-    upload(staff_client, response.content, django_capture_on_commit_callbacks, name="flight-import-sample.csv")
-    flight_import = latest_import()
-    assert flight_import.status == FlightImport.Status.DONE, flight_import.errors
-    assert flight_import.created_count == 3
-
-
-def test_the_import_page_lists_recent_imports(staff_client, airports, django_capture_on_commit_callbacks):
-    upload(staff_client, csv_bytes([row()]), django_capture_on_commit_callbacks, name="winter.csv")
-    upload(staff_client, csv_bytes([row(origin="XXX")]), django_capture_on_commit_callbacks, name="broken.csv")
-    page = staff_client.get(reverse("flights:staff_import")).content.decode()
-    assert page.index("broken.csv") < page.index("winter.csv")  # newest first
-    assert "1 created, 0 updated, 0 unchanged" in page and "1 error" in page
-
-
-def test_the_schedule_links_to_the_import(staff_client):
-    page = staff_client.get(reverse("flights:staff_list")).content.decode()
-    assert f'href="{reverse("flights:staff_import")}">Import flights</a>' in page
-
-
-@pytest.mark.parametrize(
-    "name", ["staff_import", "staff_import_sample", "staff_import_status", "staff_import_progress"]
-)
-def test_import_pages_are_for_staff_only(client, staff, name, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False):
-        flight_import = flight_import_start(user=staff, upload=ContentFile(csv_bytes([row()]), name="a.csv"))
-    url = reverse(f"flights:{name}", args=[flight_import.pk] if "status" in name or "progress" in name else [])
-    response = client.get(url)
-    assert response.status_code == 302 and response.url.startswith(reverse("accounts:login"))
-    client.force_login(UserFactory())
-    assert client.get(url).status_code == 403
-
-
-def test_a_passenger_cannot_upload(client, airports, django_capture_on_commit_callbacks):
-    client.force_login(UserFactory())
-    response = upload(client, csv_bytes([row()]), django_capture_on_commit_callbacks)
-    assert response.status_code == 403
-    assert not FlightImport.objects.exists() and not Flight.objects.exists()
-
-
-def test_an_unknown_import_is_404(staff_client):
-    assert staff_client.get(reverse("flights:staff_import_status", args=[999999])).status_code == 404
-    assert staff_client.get(reverse("flights:staff_import_progress", args=[999999])).status_code == 404
-
-
 # NUL bytes (PostgreSQL text cannot hold them): a row-numbered error, wherever they are.
 
 
@@ -671,33 +548,3 @@ def test_an_uploaded_file_name_with_control_characters_is_stored_without_them(
     upload(staff_client, csv_bytes([row()]), django_capture_on_commit_callbacks, name="time\x00ta\x1bble.csv")
     assert latest_import().file_name == "timetable.csv"
     assert Flight.objects.count() == 1
-
-
-# The upload form's one-time token.
-
-
-def _upload_form(client, data: bytes, token: str):
-    file = SimpleUploadedFile("timetable.csv", data, "text/csv")
-    return client.post(reverse("flights:staff_import"), {"file": file, "token": token})
-
-
-def test_the_same_upload_form_sent_twice_starts_one_import(staff_client, airports, django_capture_on_commit_callbacks):
-    page = staff_client.get(reverse("flights:staff_import"))
-    token = page.context["form"]["token"].value()
-    data = csv_bytes([row()])
-    with django_capture_on_commit_callbacks(execute=True):
-        first = _upload_form(staff_client, data, str(token))
-        second = _upload_form(staff_client, data, str(token))
-    assert first.url == second.url
-    assert FlightImport.objects.count() == 1 and Flight.objects.count() == 1
-
-
-def test_the_form_sent_again_with_the_corrected_file_starts_a_new_import(
-    staff_client, airports, django_capture_on_commit_callbacks
-):
-    token = "0b0e5d0e-1c1d-4b5e-9a4f-3c2b1a090807"
-    with django_capture_on_commit_callbacks(execute=True):
-        bad = _upload_form(staff_client, csv_bytes([row(origin="XXX")]), token)
-        good = _upload_form(staff_client, csv_bytes([row()]), token)
-    assert bad.url != good.url
-    assert [i.status for i in FlightImport.objects.order_by("pk")] == ["invalid", "done"]

@@ -1,47 +1,40 @@
-"""Staff pages: the outbox as a "sent mail" folder (what went out, what is waiting, what failed)."""
+"""The outbox as a "sent mail" folder (what went out, what is waiting, what failed)."""
 
-from django import forms
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from accounts.decorators import staff_required
+from notifications.models import OutboxMessage
+from notifications.selectors_mail import outbox_messages, outbox_preview, outbox_status_counts, redacted_context
+from notifications.services import message_id_header
 
-from .models import OutboxMessage
-from .selectors_mail import outbox_messages, outbox_preview, outbox_status_counts, redacted_context
-from .services import message_id_header
+from ..decorators import staff_required
+from ..forms import StaffMailFilterForm
 
 PAGE_SIZE = 50
 
 
-class StaffMailFilterForm(forms.Form):
-    status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any status"), *OutboxMessage.Status.choices]
-    )
-    q = forms.CharField(label="Recipient, subject or template", required=False, max_length=200)
-
-
 @staff_required
 @require_safe
-def staff_mail_list(request):
+def mail_list(request):
     form = StaffMailFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     messages = outbox_messages(status=filters.get("status", ""), query=filters.get("q", "").strip())
     page = Paginator(messages, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "notifications/staff_mail_list.html",
+        "staff/mail_list.html",
         {"form": form, "page": page, "counts": outbox_status_counts()},
     )
 
 
 @staff_required
 @require_safe
-def staff_mail_detail(request, pk: int):
+def mail_detail(request, pk: int):
     message = get_object_or_404(OutboxMessage, pk=pk)
     return render(
         request,
-        "notifications/staff_mail_detail.html",
+        "staff/mail_detail.html",
         {
             "message": message,
             "preview": outbox_preview(message),

@@ -1,48 +1,27 @@
-"""Staff pages of the flight import: upload, sample file, status (and its JSON for polling)."""
+"""The flight import: upload, sample file, status (and its JSON for polling)."""
 
 import uuid
 
-from django import forms
-from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.decorators import staff_required
+from flights.imports.parsing import COLUMNS, ImportFileError, sample_csv
+from flights.imports.selectors import flight_import_progress, flight_imports_recent
+from flights.imports.services import flight_import_start
+from flights.imports.validation import MAX_ERRORS
+from flights.models import Airport, FlightImport
 
-from .imports.parsing import COLUMNS, ImportFileError, sample_csv, size_text
-from .imports.selectors import flight_import_progress, flight_imports_recent
-from .imports.services import flight_import_start
-from .imports.validation import MAX_ERRORS
-from .models import Airport, FlightImport
+from ..decorators import staff_required
+from ..forms import FlightImportForm
 
 SAMPLE_AIRPORTS = ("LHR", "JFK", "CDG")
 STATUS_REFRESH_SECONDS = 2
 
 
-class FlightImportForm(forms.Form):
-    # One-time token: the same form sent twice (a double click) starts one import.
-    token = forms.UUIDField(widget=forms.HiddenInput, required=False)
-    file = forms.FileField(
-        label="CSV file",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-        error_messages={
-            "required": "Choose the CSV file to import.",
-            "empty": "The file is empty. Download the sample file to see what an import looks like.",
-        },
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = (
-            f"Saved as CSV UTF-8; at most {size_text(settings.FLIGHT_IMPORT_MAX_BYTES)} "
-            f"and {settings.FLIGHT_IMPORT_MAX_ROWS:,} flights."
-        )
-
-
 @staff_required
 @require_http_methods(["GET", "POST"])
-def staff_flight_import(request):
+def import_upload(request):
     if request.method == "POST":
         form = FlightImportForm(request.POST, request.FILES)
     else:
@@ -55,10 +34,10 @@ def staff_flight_import(request):
         except ImportFileError as error:
             form.add_error("file", str(error))
         else:
-            return redirect("flights:staff_import_status", import_id=flight_import.pk)
+            return redirect("staff:import_status", import_id=flight_import.pk)
     return render(
         request,
-        "flights/import_upload.html",
+        "staff/import_upload.html",
         {"form": form, "imports": flight_imports_recent(), "columns": COLUMNS},
         status=400 if form.errors else 200,
     )
@@ -66,7 +45,7 @@ def staff_flight_import(request):
 
 @staff_required
 @require_GET
-def staff_flight_import_sample(request):
+def import_sample(request):
     wanted = list(Airport.objects.filter(iata__in=SAMPLE_AIRPORTS).values_list("iata", "tz"))
     wanted.sort(key=lambda airport: SAMPLE_AIRPORTS.index(airport[0]))
     if len(wanted) < 2:
@@ -80,11 +59,11 @@ def staff_flight_import_sample(request):
 
 @staff_required
 @require_GET
-def staff_flight_import_status(request, import_id: int):
+def import_status(request, import_id: int):
     flight_import = get_object_or_404(FlightImport.objects.select_related("created_by"), pk=import_id)
     return render(
         request,
-        "flights/import_status.html",
+        "staff/import_status.html",
         {
             "flight_import": flight_import,
             "progress": flight_import_progress(flight_import),
@@ -96,7 +75,7 @@ def staff_flight_import_status(request, import_id: int):
 
 @staff_required
 @require_GET
-def staff_flight_import_progress(request, import_id: int):
+def import_progress(request, import_id: int):
     flight_import = get_object_or_404(FlightImport, pk=import_id)
     response = JsonResponse(flight_import_progress(flight_import))
     response["Cache-Control"] = "no-store"

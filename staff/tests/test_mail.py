@@ -6,17 +6,11 @@ import re
 import pytest
 from django.urls import reverse
 
-from accounts.tests.factories import StaffFactory, UserFactory
+from accounts.tests.factories import UserFactory
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue, outbox_send
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffFactory())
-    return client
 
 
 def _message(**overrides) -> OutboxMessage:
@@ -31,7 +25,7 @@ def test_staff_see_every_outbox_message_with_status_attempts_and_last_error(staf
     OutboxMessage.objects.filter(pk=failed.pk).update(
         status=OutboxMessage.Status.FAILED, attempts=10, last_error="SMTPServerDisconnected: gone"
     )
-    response = staff_client.get(reverse("notifications:staff_mail_list"))
+    response = staff_client.get(reverse("staff:mail_list"))
     page = response.content.decode()
     assert response.status_code == 200
     assert "ada@example.test" in page and "bob@example.test" in page
@@ -44,7 +38,7 @@ def test_the_list_filters_by_status_and_recipient_and_ignores_nonsense(staff_cli
     _message()
     failed = _message(to="bob@example.test")
     OutboxMessage.objects.filter(pk=failed.pk).update(status=OutboxMessage.Status.FAILED)
-    url = reverse("notifications:staff_mail_list")
+    url = reverse("staff:mail_list")
     page = staff_client.get(url, {"status": "failed"}).content.decode()
     assert "bob@example.test" in page and "ada@example.test" not in page
     page = staff_client.get(url, {"q": "ada@"}).content.decode()
@@ -55,7 +49,7 @@ def test_the_list_filters_by_status_and_recipient_and_ignores_nonsense(staff_cli
 
 def test_the_detail_page_shows_the_text_and_the_html_only_inside_a_sandboxed_iframe(staff_client):
     message = _message(context={"name": '<script>alert("x")</script>Ada'})
-    response = staff_client.get(reverse("notifications:staff_mail_detail", args=[message.pk]))
+    response = staff_client.get(reverse("staff:mail_detail", args=[message.pk]))
     page = response.content.decode()
     assert response.status_code == 200
     # The templates' output is marked safe; the page must escape it all the same.
@@ -73,7 +67,7 @@ def test_the_detail_page_shows_the_text_and_the_html_only_inside_a_sandboxed_ifr
 def test_a_password_reset_link_is_never_shown_to_staff(staff_client):
     link = "http://testserver/accounts/reset/MQ/secret-token/"
     message = _message(template="password_reset", context={"email": "ada@example.test", "url": link})
-    page = staff_client.get(reverse("notifications:staff_mail_detail", args=[message.pk])).content.decode()
+    page = staff_client.get(reverse("staff:mail_detail", args=[message.pk])).content.decode()
     assert "secret-token" not in page
     assert "one-time link" in page
 
@@ -85,7 +79,7 @@ def test_a_passengers_unsubscribe_link_is_never_shown_to_staff(staff_client):
     context = _nudge_context(passenger, [])
     token = context["unsubscribe_url"].rstrip("/").rsplit("/", 1)[-1]
     message = _message(template="evening_nudge", context=context)
-    page = staff_client.get(reverse("notifications:staff_mail_detail", args=[message.pk])).content.decode()
+    page = staff_client.get(reverse("staff:mail_detail", args=[message.pk])).content.decode()
     assert token not in page
     assert "passenger&#x27;s own link" in page or "passenger's own link" in page
     outbox_send(message_id=message.pk)  # the passenger's own e-mail still carries it
@@ -108,7 +102,7 @@ def test_a_passengers_monthly_report_unsubscribe_link_is_never_shown_to_staff(st
     ]
     token = context["unsubscribe_url"].rstrip("/").rsplit("/", 1)[-1]
     message = _message(to=context.pop("email"), template="monthly_report", context=context)
-    page = staff_client.get(reverse("notifications:staff_mail_detail", args=[message.pk])).content.decode()
+    page = staff_client.get(reverse("staff:mail_detail", args=[message.pk])).content.decode()
     assert token not in page
     assert "passenger&#x27;s own link" in page or "passenger's own link" in page
     outbox_send(message_id=message.pk)  # the passenger's own e-mail still carries it
@@ -118,7 +112,7 @@ def test_a_passengers_monthly_report_unsubscribe_link_is_never_shown_to_staff(st
 
 def test_a_message_whose_template_cannot_render_shows_why_instead_of_failing(staff_client):
     message = _message(template="no_such_template")
-    response = staff_client.get(reverse("notifications:staff_mail_detail", args=[message.pk]))
+    response = staff_client.get(reverse("staff:mail_detail", args=[message.pk]))
     assert response.status_code == 200
     assert "TemplateDoesNotExist" in response.content.decode()
 
@@ -126,9 +120,9 @@ def test_a_message_whose_template_cannot_render_shows_why_instead_of_failing(sta
 def test_passengers_cannot_read_the_outbox(client):
     message = _message()
     client.force_login(UserFactory())
-    assert client.get(reverse("notifications:staff_mail_list")).status_code == 403
-    assert client.get(reverse("notifications:staff_mail_detail", args=[message.pk])).status_code == 403
+    assert client.get(reverse("staff:mail_list")).status_code == 403
+    assert client.get(reverse("staff:mail_detail", args=[message.pk])).status_code == 403
 
 
 def test_an_unknown_message_is_404(staff_client):
-    assert staff_client.get(reverse("notifications:staff_mail_detail", args=[999999])).status_code == 404
+    assert staff_client.get(reverse("staff:mail_detail", args=[999999])).status_code == 404

@@ -1,0 +1,23 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
+from .views import imports, mail, manifest, schedule
+
+app_name = "staff"
+
+# Mounted at /staff/; the paths are those the staff pages had before they moved here.
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="staff:schedule", permanent=False), name="home"),
+    path("flights/", schedule.schedule, name="schedule"),
+    path("flights/add/", schedule.flight_add, name="flight_add"),
+    path("flights/<int:flight_id>/edit/", schedule.flight_edit, name="flight_edit"),
+    path("flights/<int:flight_id>/remove/", schedule.flight_remove, name="flight_remove"),
+    path("flights/<int:flight_id>/manifest/", manifest.manifest, name="manifest"),
+    path("flights/import/", imports.import_upload, name="import"),
+    path("flights/import/sample.csv", imports.import_sample, name="import_sample"),
+    path("flights/import/<int:import_id>/", imports.import_status, name="import_status"),
+    path("flights/import/<int:import_id>/progress/", imports.import_progress, name="import_progress"),
+    path("manifest/", manifest.manifest_lookup, name="manifest_lookup"),
+    path("mail/", mail.mail_list, name="mail_list"),
+    path("mail/<int:pk>/", mail.mail_detail, name="mail_detail"),
+]
