@@ -4,12 +4,14 @@ Each (origin, destination, local departure day) has a version number. A result p
 includes the versions of every route-day it covers, so a flight change bumps one number and
 every cached page that could show that flight is bypassed at once: no scan, no delete.
 
-Redis is an optimisation here: when it is down or slow (short socket timeouts), searches are
-answered from PostgreSQL and flight changes go through; the failure is logged, never raised.
+Redis is an optimisation here (booking_site/lib/cache.py): when it is down or slow (short
+socket timeouts), searches are answered from PostgreSQL and flight changes go through; the
+failure is logged, never raised. The versions are plain counters (`counters_get`,
+`counters_incr`), so reading them tells an outage from a miss: a search that cannot read
+them caches nothing, and pays for one failed round trip, not one per cache tier.
 """
 
 import hashlib
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -18,10 +20,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from booking_site.lib.cache import counters_get, counters_incr, get_or_compute
+
 from .models import Airport, Flight, fold
 from .selectors import SearchQuery, airport_suggestions, airports_matching
-
-logger = logging.getLogger(__name__)
 
 # A version outlives every result cached under it, so an expired version can never bring a
 # stale page back.
@@ -56,45 +58,16 @@ def search_keys(query: SearchQuery, *, limit: int, params: str) -> SearchKeys | 
     routes = [(o, d) for o in sorted(query.origins) for d in sorted(query.destinations)]
     days = [query.day + timedelta(days=offset) for offset in range(-FLEXIBLE_DAYS, FLEXIBLE_DAYS + 1)]
     keys = [_version_key(o, d, day) for day in days for o, d in routes]
-    try:
-        found = cache.get_many(keys)
-    except Exception:
-        logger.warning("Search cache unavailable; answering from the database", exc_info=True)
+    found = counters_get(keys)
+    if found is None:
         return None
-    versions = [str(found.get(key, 0)) for key in keys]
+    versions = [str(found[key]) for key in keys]
     route = (tuple(sorted(query.origins)), tuple(sorted(query.destinations)))
     per_day = len(routes)
     day_versions = versions[FLEXIBLE_DAYS * per_day : (FLEXIBLE_DAYS + 1) * per_day]
     whole_day = "search:day:" + _hash(*route, query.day, query.passengers, limit, *day_versions)
     fares = "search:fares:" + _hash(*route, query.day, query.passengers, *versions)
     return SearchKeys(whole_day=whole_day, fares=fares, page="search:page:" + _hash(whole_day, fares, params))
-
-
-def cache_get_many(keys: list[str]) -> dict:
-    """cache.get_many that answers {} (everything missing) when Redis is down or slow."""
-    try:
-        return cache.get_many(keys)
-    except Exception:
-        logger.warning("Cache read failed for %s", keys, exc_info=True)
-        return {}
-
-
-def cache_set_many(values: dict, timeout: int) -> None:
-    if not values:
-        return
-    try:
-        cache.set_many(values, timeout)
-    except Exception:
-        logger.warning("Cache write failed for %s", list(values), exc_info=True)
-
-
-def cache_get_or_compute(key: str, compute, timeout: int):
-    """cache.get_or_set that answers from `compute()` when Redis is down instead of failing."""
-    value = cache_get_many([key]).get(key)
-    if value is None:
-        value = compute()
-        cache_set_many({key: value}, timeout)
-    return value
 
 
 def _airports_key(text: str) -> str:
@@ -106,7 +79,7 @@ def cached_airports_matching(texts: list[str]) -> dict[str, list[Airport]]:
     are cached (an airport loaded later is found at once); like the suggestions, a match may
     be up to SUGGEST_CACHE_SECONDS old after `load_airports` changes an airport."""
     keys = {text: _airports_key(text) for text in texts}
-    found = cache_get_many(list(set(keys.values())))
+    found = cache.get_many(list(set(keys.values())))
     answers, missing = {}, {}
     for text, key in keys.items():
         airports = found.get(key)
@@ -115,24 +88,15 @@ def cached_airports_matching(texts: list[str]) -> dict[str, list[Airport]]:
             if airports:
                 missing[key] = airports
         answers[text] = airports
-    cache_set_many(missing, settings.SUGGEST_CACHE_SECONDS)
+    if missing:
+        cache.set_many(missing, settings.SUGGEST_CACHE_SECONDS)
     return answers
 
 
 def cached_airport_suggestions(text: str) -> list[dict]:
     """Autosuggest answers, cached by what was typed (airports change only when reloaded)."""
     key = "suggest:" + hashlib.sha256(fold(text).encode()).hexdigest()
-    return cache_get_or_compute(key, lambda: airport_suggestions(text), settings.SUGGEST_CACHE_SECONDS)
-
-
-def _bump(origin_id: int, destination_id: int, day) -> None:
-    key = _version_key(origin_id, destination_id, day)
-    try:
-        cache.add(key, 0, VERSION_TIMEOUT)
-        cache.incr(key)
-        cache.touch(key, VERSION_TIMEOUT)
-    except Exception:
-        logger.warning("Could not invalidate cached searches for %s", key, exc_info=True)
+    return get_or_compute(key, lambda: airport_suggestions(text), settings.SUGGEST_CACHE_SECONDS)
 
 
 def search_cache_invalidate(flight: Flight) -> None:
@@ -140,28 +104,11 @@ def search_cache_invalidate(flight: Flight) -> None:
     (its route on its local departure day). After commit, so no reader re-caches old rows."""
     day = flight.departs_at.astimezone(ZoneInfo(flight.origin.tz)).date()
     route_day = (flight.origin_id, flight.destination_id, day)
-    transaction.on_commit(lambda: _bump(*route_day))
+    transaction.on_commit(lambda: search_cache_invalidate_route_days({route_day}))
 
 
 def search_cache_invalidate_route_days(route_days: set[tuple[int, int, object]]) -> None:
     """What `search_cache_invalidate` does for one flight, for many (origin id, destination id,
-    local day) route-days at once (a schedule import): each version key incremented, in
-    pipelined round trips of 1,000 keys instead of three round trips per key. Call it after
-    commit. Redis down: logged, like a single invalidation."""
-    get_client = getattr(getattr(cache, "_cache", None), "get_client", None)
-    if get_client is None:  # not Django's Redis cache backend: one flight's way, per route-day
-        for route_day in route_days:
-            _bump(*route_day)
-        return
-    keys = [cache.make_and_validate_key(_version_key(*route_day)) for route_day in route_days]
-    try:
-        client = get_client(write=True)
-        for start in range(0, len(keys), 1000):
-            pipeline = client.pipeline(transaction=False)
-            for key in keys[start : start + 1000]:
-                pipeline.set(key, 0, nx=True, ex=VERSION_TIMEOUT)
-                pipeline.incr(key)
-                pipeline.expire(key, VERSION_TIMEOUT)
-            pipeline.execute()
-    except Exception:
-        logger.warning("Could not invalidate cached searches for %s route-days", len(keys), exc_info=True)
+    local day) route-days at once (a schedule import): each version incremented, in pipelined
+    round trips of 1,000 route-days. Call it after commit. Redis down: logged, not raised."""
+    counters_incr([_version_key(*route_day) for route_day in route_days], timeout=VERSION_TIMEOUT)

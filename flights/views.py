@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.messages import get_messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,8 +24,6 @@ from .models import Flight
 from .search_cache import (
     FLEXIBLE_DAYS,
     SearchKeys,
-    cache_get_many,
-    cache_set_many,
     cached_airport_suggestions,
     search_keys,
 )
@@ -76,7 +75,7 @@ def search(request):
     whole_page = None
     if keys and not request.user.is_authenticated and not len(get_messages(request)):
         whole_page = f"{keys.page}:anonymous:{hashlib.sha256(request.get_full_path().encode()).hexdigest()}"
-    found = cache_get_many([key for key in (whole_page, keys and keys.page) if key])
+    found = cache.get_many([key for key in (whole_page, keys and keys.page) if key])
     if whole_page in found:
         return HttpResponse(found[whole_page])
     context["results_html"] = found.get(keys.page) if keys else None
@@ -86,7 +85,8 @@ def search(request):
     response = render(request, "flights/flight_search.html", context)
     if whole_page:
         to_cache[whole_page] = response.content.decode()
-    cache_set_many(to_cache, settings.SEARCH_CACHE_SECONDS)
+    if to_cache:
+        cache.set_many(to_cache, settings.SEARCH_CACHE_SECONDS)
     return response
 
 
@@ -96,7 +96,7 @@ def _results_html(request, form: SearchForm, query, params: dict, keys: SearchKe
     window, price filter, sort and page of it."""
     data = form.cleaned_data
     path = reverse("flights:search")
-    found = cache_get_many([keys.whole_day, keys.fares]) if keys else {}
+    found = cache.get_many([keys.whole_day, keys.fares]) if keys else {}
 
     zone = form.origin_airports[0].zone
     whole_day = found.get(keys.whole_day) if keys else None
