@@ -78,8 +78,8 @@ class Search:
 
     def sql(self) -> tuple[str, list]:
         """The SQL the results page runs on a cache miss: the whole local day, up to its limit."""
+        from flights.search import SEARCH_RESULTS_LIMIT
         from flights.selectors import bookable_flights_sql
-        from flights.views import SEARCH_RESULTS_LIMIT
 
         return bookable_flights_sql(
             query=self._query(), origin_zone=ZoneInfo(self.route.origin_tz), limit=SEARCH_RESULTS_LIMIT
