@@ -19,8 +19,10 @@ def _celery_runs_inline():
 def _test_settings(settings):
     settings.ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
     settings.SITE_URL = "http://testserver"
-    # Real Redis, a fresh key space per test: no test sees another's cached pages.
-    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"skyway-test-{uuid.uuid4().hex[:12]}"}}
+    # Real Redis, a fresh key space per test (every cache alias): no test sees another's cached
+    # pages or rate-limit counters.
+    prefix = f"skyway-test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {alias: {**config, "KEY_PREFIX": prefix} for alias, config in settings.CACHES.items()}
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

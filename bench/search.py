@@ -78,8 +78,8 @@ class Search:
 
     def sql(self) -> tuple[str, list]:
         """The SQL the results page runs on a cache miss: the whole local day, up to its limit."""
+        from flights.search import SEARCH_RESULTS_LIMIT
         from flights.selectors import bookable_flights_sql
-        from flights.views import SEARCH_RESULTS_LIMIT
 
         return bookable_flights_sql(
             query=self._query(), origin_zone=ZoneInfo(self.route.origin_tz), limit=SEARCH_RESULTS_LIMIT
@@ -122,20 +122,13 @@ def random_searches(routes: list[Route], *, count: int, last_day: date, rng: ran
 
 def purge_cache(*patterns: str) -> int:
     """Delete the bench's own cache entries matching `patterns` (never another site's keys)."""
-    import redis
     from django.conf import settings
     from django.core.cache import cache
 
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
     if not prefix.startswith("skyway-bench"):
         raise SystemExit(f"Refusing to delete cache keys under the prefix {prefix!r}: not the bench's.")
-    client = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
-    deleted = 0
-    for pattern in patterns:
-        batch = list(client.scan_iter(match=cache.make_key(pattern), count=1000))
-        for start in range(0, len(batch), 1000):
-            deleted += client.delete(*batch[start : start + 1000])
-    return deleted
+    return sum(cache.delete_pattern(pattern, itersize=1000) or 0 for pattern in patterns)
 
 
 def get_page(client, url: str, run: PageRun) -> None:

@@ -154,15 +154,23 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
-CACHES = {
-    "default": {
-        "BACKEND": "booking_site.cache.ReusedClientRedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="skyway"),
-        "TIMEOUT": env.int("CACHE_TIMEOUT", default=300),
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-    }
+# The cache (booking_site/lib/cache.py): django-redis. "default" ignores Redis errors, so an
+# outage or a hung Redis (0.5 s socket timeouts) is a cache miss and pages come from
+# PostgreSQL. "ratelimit" is the same Redis without IGNORE_EXCEPTIONS: django-ratelimit's
+# counters raise RedisError and the rate-limited views decide what an outage means.
+redis_cache = {
+    "BACKEND": "django_redis.cache.RedisCache",
+    "LOCATION": REDIS_URL,
+    "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="skyway"),
+    "TIMEOUT": env.int("CACHE_TIMEOUT", default=300),
 }
+redis_sockets = {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5}
+CACHES = {
+    "default": {**redis_cache, "OPTIONS": {**redis_sockets, "IGNORE_EXCEPTIONS": True}},
+    "ratelimit": {**redis_cache, "OPTIONS": redis_sockets},
+}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # an ignored Redis error is logged, with its traceback
+RATELIMIT_USE_CACHE = "ratelimit"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [

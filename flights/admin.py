@@ -1,10 +1,12 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 
 from . import services
 from .exceptions import FlightError
 from .forms import flight_fields
 from .models import Airport, Flight, FlightImport
+from .search_cache import search_cache_invalidate
 
 
 class FlightAdminForm(forms.ModelForm):
@@ -52,14 +54,32 @@ class FlightAdmin(admin.ModelAdmin):
     form = FlightAdminForm
 
     def save_model(self, request, obj, form, change):
+        """Through the services the staff pages use, so the admin keeps their rules: an edit
+        locks the row (a booking made meanwhile keeps its seats), and both an addition and an
+        edit drop the cached searches that could show the flight."""
         if not change:
-            return super().save_model(request, obj, form, change)
-        # Through the service: it locks the row, so a booking made meanwhile keeps its seats.
+            flight = services.flight_create(**flight_fields(form.cleaned_data))
+            obj.pk = flight.pk
+            obj.refresh_from_db()  # what was stored, for the admin's log entry and redirect
+            return None
         try:
             services.flight_update(flight_id=obj.pk, **flight_fields(form.cleaned_data))
         except FlightError as error:
             messages.error(request, str(error))
         return None
+
+    # Deleting is possible only for a flight nobody booked or held (bookings protect it); a
+    # cached search could still list it, so its route-day is invalidated like any change.
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            search_cache_invalidate(obj)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for flight in queryset.select_related("origin"):
+                search_cache_invalidate(flight)
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(FlightImport)

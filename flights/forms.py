@@ -8,9 +8,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from .models import FLIGHT_NUMBER_RE, Airport, Flight
+from .search import FlightSearchQuery
 from .search_cache import cached_airports_matching
 from .seating import DEFAULT_LAYOUT, LAYOUT_CHOICES
-from .selectors import SORTS, TIME_WINDOWS, SearchQuery
+from .selectors import SORTS, TIME_WINDOWS
 
 SCHEDULE_HORIZON_DAYS = 365
 
@@ -87,14 +88,18 @@ class SearchForm(forms.Form):
             data["sort"] = "departure"
         return data
 
-    def search_query(self) -> SearchQuery:
+    def search_query(self, *, cursor: str | None = None) -> FlightSearchQuery:
+        """The search for flights.search, from a valid form (`cursor`: the page to show)."""
         data = self.cleaned_data
-        return SearchQuery(
-            origins=tuple(a.pk for a in self.origin_airports),
-            destinations=tuple(a.pk for a in self.destination_airports),
+        return FlightSearchQuery(
+            origins=tuple(self.origin_airports),
+            destinations=tuple(self.destination_airports),
             day=data["date"],
             window=data["window"] or "any",
             passengers=data["passengers"],
+            sort=data["sort"],
+            max_price=data["max_price"],
+            cursor=cursor or None,
         )
 
 

@@ -1,104 +1,49 @@
-"""Search results in Redis under versioned keys.
+"""The versions behind cached searches, their invalidation, and the airport look-up caches.
 
-Each (origin, destination, local departure day) has a version number. A result page's key
-includes the versions of every route-day it covers, so a flight change bumps one number and
-every cached page that could show that flight is bypassed at once: no scan, no delete.
+Each (origin, destination, local departure day) has a version number. A cached search's keys
+(flights.search.search_keys) include the versions of every route-day it covers, so a flight
+change bumps one number and every cached result that could show that flight is bypassed at
+once: no scan, no delete.
 
-Redis is an optimisation here: when it is down or slow (short socket timeouts), searches are
-answered from PostgreSQL and flight changes go through; the failure is logged, never raised.
+Redis is an optimisation here (booking_site/lib/cache.py): when it is down or slow (short
+socket timeouts), searches are answered from PostgreSQL and flight changes go through; the
+failure is logged, never raised. The versions are plain counters (`counters_get`,
+`counters_incr`), so reading them tells an outage from a miss: a search that cannot read
+them caches nothing, and pays for one failed round trip, not one per cache tier.
 """
 
 import hashlib
-import logging
-from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from .models import Airport, Flight, fold
-from .selectors import SearchQuery, airport_suggestions, airports_matching
+from booking_site.lib.cache import counters_get, counters_incr, get_or_compute
 
-logger = logging.getLogger(__name__)
+from .models import Airport, Flight, fold
+from .selectors import airport_suggestions, airports_matching
 
 # A version outlives every result cached under it, so an expired version can never bring a
 # stale page back.
 VERSION_TIMEOUT = 24 * 3600
 
 
-def _version_key(origin_id: int, destination_id: int, day) -> str:
+def _version_key(origin_id: int, destination_id: int, day: date) -> str:
     return f"search-version:{origin_id}:{destination_id}:{day.isoformat()}"
 
 
-FLEXIBLE_DAYS = 3  # the fare strip shows this many days either side of the searched day
-
-
-@dataclass(frozen=True)
-class SearchKeys:
-    """Cache keys for one search. Each embeds the versions of the route-days it depends on,
-    so a flight change makes them unreachable at once."""
-
-    whole_day: str  # the day's bookable flights (every window, sort and filter served from it)
-    fares: str  # the lowest fare on each day of the strip
-    page: str  # the rendered results, for exactly these parameters
-
-
-def _hash(*parts: object) -> str:
-    return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
-
-
-def search_keys(query: SearchQuery, *, limit: int, params: str) -> SearchKeys | None:
-    """The keys of a search and its results page (`params`: the page's canonical query string).
-    One Redis round trip fetches the versions of every route-day of the fare strip. None when
-    Redis is unavailable: the caller answers from PostgreSQL."""
-    routes = [(o, d) for o in sorted(query.origins) for d in sorted(query.destinations)]
-    days = [query.day + timedelta(days=offset) for offset in range(-FLEXIBLE_DAYS, FLEXIBLE_DAYS + 1)]
-    keys = [_version_key(o, d, day) for day in days for o, d in routes]
-    try:
-        found = cache.get_many(keys)
-    except Exception:
-        logger.warning("Search cache unavailable; answering from the database", exc_info=True)
-        return None
-    versions = [str(found.get(key, 0)) for key in keys]
-    route = (tuple(sorted(query.origins)), tuple(sorted(query.destinations)))
-    per_day = len(routes)
-    day_versions = versions[FLEXIBLE_DAYS * per_day : (FLEXIBLE_DAYS + 1) * per_day]
-    whole_day = "search:day:" + _hash(*route, query.day, query.passengers, limit, *day_versions)
-    fares = "search:fares:" + _hash(*route, query.day, query.passengers, *versions)
-    return SearchKeys(whole_day=whole_day, fares=fares, page="search:page:" + _hash(whole_day, fares, params))
-
-
-def cache_get_many(keys: list[str]) -> dict:
-    """cache.get_many that answers {} (everything missing) when Redis is down or slow."""
-    try:
-        return cache.get_many(keys)
-    except Exception:
-        logger.warning("Cache read failed for %s", keys, exc_info=True)
-        return {}
-
-
-def cache_set_many(values: dict, timeout: int) -> None:
-    if not values:
-        return
-    try:
-        cache.set_many(values, timeout)
-    except Exception:
-        logger.warning("Cache write failed for %s", list(values), exc_info=True)
-
-
-def cache_get_or_compute(key: str, compute, timeout: int):
-    """cache.get_or_set that answers from `compute()` when Redis is down instead of failing."""
-    value = cache_get_many([key]).get(key)
-    if value is None:
-        value = compute()
-        cache_set_many({key: value}, timeout)
-    return value
+def route_day_versions(route_days: list[tuple[int, int, date]]) -> list[int] | None:
+    """The version of each (origin id, destination id, local day), in one round trip; None
+    when Redis cannot be reached (then nothing may be cached: flights.search)."""
+    keys = [_version_key(*route_day) for route_day in route_days]
+    found = counters_get(keys)
+    return None if found is None else [found[key] for key in keys]
 
 
 def _airports_key(text: str) -> str:
-    return "airports:" + _hash(text.strip().lower())
+    return "airports:" + hashlib.sha256(text.strip().lower().encode()).hexdigest()
 
 
 def cached_airports_matching(texts: list[str]) -> dict[str, list[Airport]]:
@@ -106,7 +51,7 @@ def cached_airports_matching(texts: list[str]) -> dict[str, list[Airport]]:
     are cached (an airport loaded later is found at once); like the suggestions, a match may
     be up to SUGGEST_CACHE_SECONDS old after `load_airports` changes an airport."""
     keys = {text: _airports_key(text) for text in texts}
-    found = cache_get_many(list(set(keys.values())))
+    found = cache.get_many(list(set(keys.values())))
     answers, missing = {}, {}
     for text, key in keys.items():
         airports = found.get(key)
@@ -115,24 +60,15 @@ def cached_airports_matching(texts: list[str]) -> dict[str, list[Airport]]:
             if airports:
                 missing[key] = airports
         answers[text] = airports
-    cache_set_many(missing, settings.SUGGEST_CACHE_SECONDS)
+    if missing:
+        cache.set_many(missing, settings.SUGGEST_CACHE_SECONDS)
     return answers
 
 
 def cached_airport_suggestions(text: str) -> list[dict]:
     """Autosuggest answers, cached by what was typed (airports change only when reloaded)."""
     key = "suggest:" + hashlib.sha256(fold(text).encode()).hexdigest()
-    return cache_get_or_compute(key, lambda: airport_suggestions(text), settings.SUGGEST_CACHE_SECONDS)
-
-
-def _bump(origin_id: int, destination_id: int, day) -> None:
-    key = _version_key(origin_id, destination_id, day)
-    try:
-        cache.add(key, 0, VERSION_TIMEOUT)
-        cache.incr(key)
-        cache.touch(key, VERSION_TIMEOUT)
-    except Exception:
-        logger.warning("Could not invalidate cached searches for %s", key, exc_info=True)
+    return get_or_compute(key, lambda: airport_suggestions(text), settings.SUGGEST_CACHE_SECONDS)
 
 
 def search_cache_invalidate(flight: Flight) -> None:
@@ -140,28 +76,11 @@ def search_cache_invalidate(flight: Flight) -> None:
     (its route on its local departure day). After commit, so no reader re-caches old rows."""
     day = flight.departs_at.astimezone(ZoneInfo(flight.origin.tz)).date()
     route_day = (flight.origin_id, flight.destination_id, day)
-    transaction.on_commit(lambda: _bump(*route_day))
+    transaction.on_commit(lambda: search_cache_invalidate_route_days({route_day}))
 
 
-def search_cache_invalidate_route_days(route_days: set[tuple[int, int, object]]) -> None:
+def search_cache_invalidate_route_days(route_days: set[tuple[int, int, date]]) -> None:
     """What `search_cache_invalidate` does for one flight, for many (origin id, destination id,
-    local day) route-days at once (a schedule import): each version key incremented, in
-    pipelined round trips of 1,000 keys instead of three round trips per key. Call it after
-    commit. Redis down: logged, like a single invalidation."""
-    get_client = getattr(getattr(cache, "_cache", None), "get_client", None)
-    if get_client is None:  # not Django's Redis cache backend: one flight's way, per route-day
-        for route_day in route_days:
-            _bump(*route_day)
-        return
-    keys = [cache.make_and_validate_key(_version_key(*route_day)) for route_day in route_days]
-    try:
-        client = get_client(write=True)
-        for start in range(0, len(keys), 1000):
-            pipeline = client.pipeline(transaction=False)
-            for key in keys[start : start + 1000]:
-                pipeline.set(key, 0, nx=True, ex=VERSION_TIMEOUT)
-                pipeline.incr(key)
-                pipeline.expire(key, VERSION_TIMEOUT)
-            pipeline.execute()
-    except Exception:
-        logger.warning("Could not invalidate cached searches for %s route-days", len(keys), exc_info=True)
+    local day) route-days at once (a schedule import): each version incremented, in pipelined
+    round trips of 1,000 route-days. Call it after commit. Redis down: logged, not raised."""
+    counters_incr([_version_key(*route_day) for route_day in route_days], timeout=VERSION_TIMEOUT)

@@ -11,7 +11,8 @@ from django.db import connection
 from django.db.models import Case, DateField, Exists, F, Func, IntegerField, Min, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from .compiled import CompiledQuery, compile_queryset
+from booking_site.lib.compiled import CompiledQuery, compile_queryset
+
 from .models import Airport, Flight, fold
 
 # Departure time windows, in the departure airport's local time: (start, end) half-open.
@@ -116,7 +117,7 @@ def flight_search(*, query: SearchQuery, origin_zone: ZoneInfo, now: datetime | 
     )
 
 
-# Stand-ins for compiling the hot search queries once (flights.compiled): unique values no
+# Stand-ins for compiling the hot search queries once (booking_site.lib.compiled): unique values no
 # real query uses.
 _FROM, _TO = datetime(1901, 1, 1, tzinfo=UTC), datetime(1901, 1, 2, tzinfo=UTC)
 _PASSENGERS = -999_999
@@ -172,7 +173,7 @@ def bookable_flights(
     *, query: SearchQuery, origins: list[Airport], destinations: list[Airport], limit: int, now: datetime | None = None
 ) -> list[Flight]:
     """`flight_search(...)[:limit]` as a list, for the results page: the same query, compiled
-    once (flights.compiled), without the airport joins: the caller has the airports already."""
+    once (booking_site.lib.compiled), without the airport joins: the caller has the airports already."""
     airports = {airport.pk: airport for airport in (*origins, *destinations)}
     compiled = _compiled_search(len(query.origins), len(query.destinations), limit)
     rows = compiled.rows(_route_values(query, *_search_range(query, origins[0].zone, now)))
@@ -295,7 +296,7 @@ def lowest_prices_by_day(
 ) -> dict[date, object]:
     """The cheapest bookable fare on each local day from `days_around` before to after the
     query's day (days with none are absent). One index-backed query over the whole range,
-    compiled once (flights.compiled)."""
+    compiled once (booking_site.lib.compiled)."""
     first, last = query.day - timedelta(days=days_around), query.day + timedelta(days=days_around)
     range_from, _ = local_day_range(first, origin_zone)
     _, range_to = local_day_range(last, origin_zone)

@@ -1,10 +1,9 @@
 import hashlib
-from dataclasses import replace
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.messages import get_messages
+from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -13,26 +12,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .forms import SearchForm
-from .search_cache import (
-    FLEXIBLE_DAYS,
-    SearchKeys,
-    cache_get_many,
-    cache_set_many,
-    cached_airport_suggestions,
-    search_keys,
-)
-from .selectors import (
-    SORTS,
-    TIME_WINDOWS,
-    bookable_flights,
-    departs_in_window,
-    lowest_prices_by_day,
-    page_after,
-)
-
-SEARCH_RESULTS_LIMIT = 500  # flights on one route and day; far above any real timetable
-SEARCH_PAGE_SIZE = 20
-
+from .search import SearchResult, search_flights, search_keys
+from .search_cache import cached_airport_suggestions
+from .selectors import SORTS, TIME_WINDOWS
 
 # The parameters a results page depends on, in a fixed order: its links carry only these, and
 # its cache key is made of them, so stray parameters can neither change nor multiply pages.
@@ -48,9 +30,10 @@ def _search_url(path: str, params: dict, **changes) -> str:
 def search(request):
     """The home page: the search form, and the results when it is filled in.
 
-    Results come from the cache when nothing on the route changed since (flights.search_cache).
-    The rendered results serve everyone; anonymous visitors with no message waiting, who all
-    see the same page for the same search, get the whole page from the cache.
+    The search itself, with its data caches, is flights.search. This view caches only what it
+    renders, under a key that changes with the search's data (`SearchKeys.page`): the results
+    HTML serves everyone; anonymous visitors with no message waiting, who all see the same
+    page for the same search, get the whole page from the cache (no SQL at all).
     """
     form = SearchForm(request.GET or None, initial={"date": timezone.localdate(), "passengers": 1})
     context = {
@@ -62,84 +45,65 @@ def search(request):
     if not (form.is_bound and form.is_valid()):
         return render(request, "flights/flight_search.html", context)
 
-    query = form.search_query()
     params = {name: request.GET.get(name, "") for name in SEARCH_PARAMS}
-    keys = search_keys(replace(query, window="any"), limit=SEARCH_RESULTS_LIMIT, params=urlencode(params))
+    query = form.search_query(cursor=params["after"])
+    keys = search_keys(query)
+    page_key = keys.page(urlencode(params))
     whole_page = None
-    if keys and not request.user.is_authenticated and not len(get_messages(request)):
-        whole_page = f"{keys.page}:anonymous:{hashlib.sha256(request.get_full_path().encode()).hexdigest()}"
-    found = cache_get_many([key for key in (whole_page, keys and keys.page) if key])
+    if page_key and not request.user.is_authenticated and not len(get_messages(request)):
+        whole_page = f"{page_key}:anonymous:{hashlib.sha256(request.get_full_path().encode()).hexdigest()}"
+    found = cache.get_many([key for key in (whole_page, page_key) if key])
     if whole_page in found:
         return HttpResponse(found[whole_page])
-    context["results_html"] = found.get(keys.page) if keys else None
+    context["results_html"] = found.get(page_key)
     to_cache = {}
     if context["results_html"] is None:
-        context["results_html"], to_cache = _results_html(request, form, query, params, keys)
+        context["results_html"] = _results_html(request, form, search_flights(query, keys=keys), params)
+        if page_key:
+            to_cache[page_key] = context["results_html"]
     response = render(request, "flights/flight_search.html", context)
     if whole_page:
         to_cache[whole_page] = response.content.decode()
-    cache_set_many(to_cache, settings.SEARCH_CACHE_SECONDS)
+    if to_cache:
+        cache.set_many(to_cache, settings.SEARCH_CACHE_SECONDS)
     return response
 
 
-def _results_html(request, form: SearchForm, query, params: dict, keys: SearchKeys | None) -> tuple[str, dict]:
-    """The rendered results for a valid search, and what to cache: the page, and apart from
-    it the day's bookable flights and the fare strip, as one cached day serves every time
-    window, price filter, sort and page of it."""
+def _results_html(request, form: SearchForm, result: SearchResult, params: dict) -> str:
+    """The rendered results of a valid search (flights/_search_results.html)."""
     data = form.cleaned_data
     path = reverse("flights:search")
-    found = cache_get_many([keys.whole_day, keys.fares]) if keys else {}
-
-    zone = form.origin_airports[0].zone
-    whole_day = found.get(keys.whole_day) if keys else None
-    if whole_day is None:
-        whole_day = bookable_flights(
-            query=replace(query, window="any"),
-            origins=form.origin_airports,
-            destinations=form.destination_airports,
-            limit=SEARCH_RESULTS_LIMIT,
-        )
-    lowest = found.get(keys.fares) if keys else None
-    if lowest is None:
-        lowest = lowest_prices_by_day(query=query, origin_zone=zone, days_around=FLEXIBLE_DAYS)
-
-    flights = [
-        flight
-        for flight in whole_day
-        if departs_in_window(flight, query.window) and (data["max_price"] is None or flight.price <= data["max_price"])
-    ]
-    flights.sort(key=SORTS[data["sort"]][1])
-    total = len(flights)
-    flights, next_cursor = page_after(flights, sort=data["sort"], cursor=params["after"], size=SEARCH_PAGE_SIZE)
-    local_today = timezone.now().astimezone(zone).date()
-    html = render_to_string(
+    return render_to_string(
         "flights/_search_results.html",
         {
-            "flights": flights,
+            "flights": result.flights,
             "origin": data["origin"],
             "destination": data["destination"],
-            "day": query.day,
-            "passengers": query.passengers,
-            "total": total,
-            "hidden_count": len(whole_day) - total,
+            "day": data["date"],
+            "passengers": data["passengers"],
+            "total": result.total,
+            "hidden_count": result.hidden_count,
             "params": params,
             "max_price": data["max_price"],
-            "next_url": _search_url(path, params, after=next_cursor) if next_cursor else None,
+            "next_url": _search_url(path, params, after=result.next_cursor) if result.next_cursor else None,
             "first_page_url": _search_url(path, params, after=None) if params["after"] else None,
             "sort_links": [
                 (label, _search_url(path, params, sort=key, after=None), key == data["sort"])
                 for key, (label, _) in SORTS.items()
             ],
             "flexible_days": [
-                (day, lowest.get(day), _search_url(path, params, date=day.isoformat(), after=None), day == query.day)
-                for day in (query.day + timedelta(days=offset) for offset in range(-FLEXIBLE_DAYS, FLEXIBLE_DAYS + 1))
-                if day >= local_today
+                (
+                    fare.day,
+                    fare.lowest,
+                    _search_url(path, params, date=fare.day.isoformat(), after=None),
+                    fare.day == data["date"],
+                )
+                for fare in result.fares
             ],
             "reset_url": _search_url(path, params, window=None, max_price=None, after=None),
         },
         request=request,
     )
-    return html, ({keys.page: html, keys.whole_day: whole_day, keys.fares: lowest} if keys else {})
 
 
 @require_GET

@@ -16,8 +16,8 @@ from accounts.tests.factories import StaffFactory, UserFactory
 from bookings.models import Ticket
 from bookings.tests.factories import make_booking
 from flights.models import Flight
+from flights.search import SEARCH_PAGE_SIZE
 from flights.tests.factories import AirportFactory, FlightFactory
-from flights.views import SEARCH_PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 

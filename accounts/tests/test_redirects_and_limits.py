@@ -124,3 +124,13 @@ def test_limited_reset_reads_exactly_like_an_unknown_address(client, settings):
     assert (limited.status_code, limited.url) == (unknown.status_code, unknown.url)
     assert client.get(limited.url).content == client.get(unknown.url).content
     assert OutboxMessage.objects.filter(template="password_reset").count() == 1
+
+
+def test_reset_e_mail_is_sent_while_the_rate_limit_store_is_down(client, settings):
+    """Without the counters a reset goes through: it is how a locked-out passenger gets back in."""
+    user = UserFactory()
+    settings.CACHES = {
+        alias: {**cache, "LOCATION": "redis://127.0.0.1:9/0"} for alias, cache in settings.CACHES.items()
+    }
+    assert _reset(client, user.email).status_code == 302
+    assert OutboxMessage.objects.filter(template="password_reset", to=user.email).count() == 1

@@ -25,7 +25,7 @@ from bookings.models import Booking, Payment, Ticket
 from bookings.payments import TestPaymentProvider
 from bookings.services import Passenger
 from bookings.tests.factories import make_booking, make_hold
-from bookings.views_manage import NOT_FOUND, TOO_MANY
+from bookings.views_manage import NOT_FOUND, TOO_MANY, UNAVAILABLE
 from flights.models import Flight
 from flights.tests.factories import FlightFactory
 from notifications.models import OutboxMessage
@@ -498,6 +498,17 @@ def test_manage_booking_refuses_a_reference_tried_too_often_from_many_addresses(
         response = _lookup(client, booking.reference, "Lovelace", random_ip())
         assert response.status_code == 429
         assert TOO_MANY in page_text(response)
+
+
+def test_manage_booking_is_refused_not_unlimited_while_redis_is_down(client, settings):
+    booking = make_booking(names=["Ada Lovelace"])
+    settings.CACHES = {
+        alias: {**cache, "LOCATION": "redis://127.0.0.1:9/0"} for alias, cache in settings.CACHES.items()
+    }
+    response = _lookup(client, booking.reference, "Lovelace", random_ip())
+    assert response.status_code == 503
+    assert UNAVAILABLE in page_text(response)
+    assert client.get(url("detail", booking))["Location"].startswith(reverse("accounts:login"))
 
 
 # --- cancelling passengers -----------------------------------------------------------------

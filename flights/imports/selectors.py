@@ -1,9 +1,9 @@
 """Reads for flight imports: the recent ones, and one import's progress."""
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from ..models import FlightImport
-from ..search_cache import cache_get_many
 
 
 def progress_key(import_id: int) -> str:
@@ -20,7 +20,7 @@ def flight_import_progress(flight_import: FlightImport) -> dict:
     writes); once it is finished, from the row. Redis down: the row's phase counters."""
     validated, imported = flight_import.rows_validated, flight_import.rows_imported
     if not flight_import.is_finished:
-        live = cache_get_many([progress_key(flight_import.pk)]).get(progress_key(flight_import.pk)) or {}
+        live = cache.get(progress_key(flight_import.pk)) or {}
         validated = max(validated, live.get("validated", 0))
         imported = max(imported, live.get("imported", 0))
     total = flight_import.total_rows

@@ -117,10 +117,10 @@ class _Progress:
             self.imported = imported
         if not self.available:
             return
-        try:
-            cache.set(self.key, {"validated": self.validated, "imported": self.imported}, PROGRESS_TIMEOUT)
-        except Exception:
-            logger.warning("Import progress cannot be written to the cache; not trying again", exc_info=True)
+        # django-redis answers True once stored, None when Redis could not be reached (the
+        # cache ignores Redis errors and logs them).
+        if not cache.set(self.key, {"validated": self.validated, "imported": self.imported}, PROGRESS_TIMEOUT):
+            logger.warning("Import progress cannot be written to the cache; not trying again")
             self.available = False
 
 

@@ -1,4 +1,4 @@
-"""Querysets compiled once and run with new values (flights.compiled)."""
+"""Querysets compiled once and run with new values (booking_site.lib.compiled)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from flights.compiled import compile_queryset
+from booking_site.lib.compiled import compile_queryset
 from flights.models import Flight
 from flights.selectors import SearchQuery, lowest_prices_by_day
 from flights.tests.factories import AirportFactory, FlightFactory
