@@ -25,8 +25,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from booking_site.lib.broker import task_publish
 from booking_site.lib.formats import local_timestamp
-from notifications.services import alert_create, outbox_enqueue, task_publish
+from notifications.services import alert_create, outbox_enqueue
 
 from .models import Booking, BookingExport, Ticket
 from .notifications import absolute_url
@@ -159,11 +160,11 @@ def export_start(*, user: User) -> tuple[BookingExport, bool]:
     return export, True
 
 
-def _enqueue_run(export_id: int) -> None:
+def _enqueue_run(export_id: int) -> bool:
     from .tasks import booking_export_run
 
-    # Broker down: fails fast and leaves it to booking_exports_sweep, which enqueues pending exports.
-    task_publish(booking_export_run, export_id, what=f"booking export {export_id}")
+    # Broker down: fails fast and leaves it to exports_sweep, which enqueues pending exports.
+    return task_publish(booking_export_run, export_id, what=f"booking export {export_id}")
 
 
 def _claim(export_id: int, run_id: uuid.UUID, now: datetime) -> bool:
@@ -315,3 +316,15 @@ def exports_lost_ids(*, limit: int = 100) -> list[int]:
         .order_by("updated_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def exports_sweep() -> dict[str, int]:
+    """Delete the files of expired exports, and enqueue again the exports whose task was lost
+    (`exports_lost_ids`). Returns {"expired": files deleted, "resumed": tasks published}.
+
+    Publishes through the broker's circuit breaker (`task_publish`): with the broker down, one
+    publish fails fast and the rest wait for the next sweep; the sweep itself never fails.
+    Running it twice at once is harmless (each export is claimed by one run)."""
+    expired = sum(export_expire(export_id=export_id) for export_id in exports_expired_ids())
+    resumed = sum(_enqueue_run(export_id) for export_id in exports_lost_ids())
+    return {"expired": expired, "resumed": resumed}

@@ -31,11 +31,7 @@ def booking_export_run(export_id: int) -> bool:
 def booking_exports_sweep() -> dict:
     """Every 5 minutes (beat): delete expired export files, and re-enqueue exports whose
     task was lost (broker down when it was enqueued, or its worker died)."""
-    expired = sum(exports.export_expire(export_id=export_id) for export_id in exports.exports_expired_ids())
-    lost = exports.exports_lost_ids()
-    for export_id in lost:
-        booking_export_run.delay(export_id)
-    return {"expired": expired, "resumed": len(lost)}
+    return exports.exports_sweep()
 
 
 @shared_task(name="bookings.tasks.evening_nudge_send")
