@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from booking_site.lib.broker import task_publish
-from booking_site.lib.formats import local_timestamp
+from booking_site.lib.formats import local_timestamp, money
 from notifications.services import alert_create, outbox_enqueue
 
 from .models import Booking, BookingExport, Ticket
@@ -81,7 +81,7 @@ def safe_cell(value) -> str:
 
 
 def _utc(moment: datetime | None) -> str:
-    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if moment else ""
+    return local_timestamp(moment, UTC) if moment else ""
 
 
 def _place(airport) -> str:
@@ -106,10 +106,10 @@ def _booking_rows(booking: Booking) -> Iterator[list]:
             ticket.passenger_name,
             ticket.seat,
             ticket.get_status_display(),
-            f"{ticket.price:.2f}",
+            money(ticket.price, style="figure"),
             settings.CURRENCY,
             _utc(ticket.cancelled_at or (booking.cancelled_at if ticket.status == Ticket.Status.CANCELLED else None)),
-            f"{ticket.refund_amount:.2f}" if ticket.refund_amount is not None else "",
+            money(ticket.refund_amount, style="figure"),
             "yes" if booking.cancelled_by_staff else "",
         ]
 

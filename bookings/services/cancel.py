@@ -3,12 +3,12 @@ holds are released. Each locks the flight, then bookings by pk."""
 
 import logging
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from booking_site.lib.formats import money
 from flights.locking import set_lock_timeout
 from flights.models import Flight
 from flights.search_cache import search_cache_invalidate
@@ -69,8 +69,7 @@ def booking_cancel(*, user: User, booking_id: int, ticket_ids: list[int] | None 
         still_flying = [ticket for ticket in tickets if ticket.is_active]
         context = booking_email_context(booking, flight, still_flying or chosen, name=user.first_name)
         context["cancelled"] = [ticket.passenger_name for ticket in chosen]
-        context["refund"] = f"{refund:,.2f}"
-        context["currency"] = settings.CURRENCY
+        context["refund"] = money(refund, style="code") if refund else ""
         context["still_flying"] = booking.is_confirmed
         outbox_enqueue(to=user.email, template="booking_cancelled", user_id=user.pk, context=context)
     return chosen
