@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from flights.locking import is_lock_timeout, set_lock_timeout
 from flights.models import Flight
 from flights.seating import assign_together, free_seats, seats_by_label
 from notifications.services import outbox_enqueue
@@ -23,7 +22,6 @@ from ..exceptions import (
     BookingClosed,
     BookingError,
     CheckoutIncomplete,
-    FlightBusy,
     HoldExpired,
     SeatTaken,
     SeatUnknown,
@@ -33,7 +31,13 @@ from ..models import Booking, Payment, Ticket
 from ..notifications import booking_email_context
 from ..payments import Card, PaymentProvider, payment_provider
 from ..selectors import seats_in_use
-from .common import lock_flight_for_booking, new_reference, release_lapsed_holds_locked
+from .common import (
+    flight_locked,
+    lock_flight_for_booking,
+    new_reference,
+    own_booking_locked,
+    release_lapsed_holds_locked,
+)
 from .hold_fast import hold_free_seats_locked
 from .hold_limits import advisory_lock_sql, check_hold_limits_locked, client_key, hold_limits_for
 
@@ -216,18 +220,6 @@ def _seats_for(flight: Flight, chosen: list[str | None]) -> list[str]:
     return [label or next(assigned) for label in chosen]
 
 
-def _lock_own_booking(*, user: User, booking_id: int) -> Booking:
-    """Lock the user's booking row (not its flight). Booking.DoesNotExist for anyone else's."""
-    set_lock_timeout()
-    bookings = Booking.objects.select_related("flight__origin", "flight__destination").select_for_update(of=("self",))
-    try:
-        return bookings.get(pk=booking_id, user=user)
-    except OperationalError as error:
-        if is_lock_timeout(error):
-            raise FlightBusy("We are still working on your last request. Please try again in a moment.") from error
-        raise
-
-
 def _check_hold_live(booking: Booking) -> None:
     if booking.status == Booking.Status.CANCELLED:
         raise BookingClosed("This flight has been cancelled, so your seats were released.")
@@ -238,11 +230,11 @@ def _check_hold_live(booking: Booking) -> None:
 def booking_set_passengers(*, user: User, booking_id: int, passengers: list[Passenger]) -> Booking:
     """Name the passengers of the user's held booking, in seat order (one per held ticket).
 
-    Raises HoldExpired once the hold has run out, BookingError if the number does not match.
+    Raises HoldExpired once the hold has run out, BookingError if the number does not match,
+    FlightBusy while a payment of the same booking is going through.
     Naming them again before paying replaces the names.
     """
-    with transaction.atomic():
-        booking = _lock_own_booking(user=user, booking_id=booking_id)
+    with own_booking_locked(user=user, booking_id=booking_id) as booking:
         _check_hold_live(booking)
         tickets = list(booking.tickets.filter(status=Ticket.Status.HELD).order_by("pk"))
         if len(tickets) != len(passengers):
@@ -267,8 +259,7 @@ def booking_pay(*, user: User, booking_id: int, card: Card, provider: PaymentPro
     Raises HoldExpired, BookingClosed, CheckoutIncomplete, PaymentDeclined, FlightBusy.
     """
     provider = provider or payment_provider()
-    with transaction.atomic():
-        booking = _lock_own_booking(user=user, booking_id=booking_id)
+    with own_booking_locked(user=user, booking_id=booking_id) as booking:
         if booking.status == Booking.Status.CONFIRMED:
             return booking
         _check_hold_live(booking)
@@ -307,10 +298,9 @@ def booking_pay(*, user: User, booking_id: int, card: Card, provider: PaymentPro
 
 def booking_release(*, user: User, booking_id: int) -> Booking:
     """Give up the user's held seats now (the passenger left checkout). A booking that is not
-    held any more is returned unchanged. Locks the flight, then the booking."""
+    held any more is returned unchanged. Locks the flight, then the booking. FlightBusy."""
     flight_id = Booking.objects.values_list("flight_id", flat=True).get(pk=booking_id, user=user)
-    with transaction.atomic():
-        lock_flight_for_booking(Flight(pk=flight_id))
+    with flight_locked(flight_id):
         booking = Booking.objects.select_for_update().get(pk=booking_id, user=user)
         if booking.status != Booking.Status.HELD:
             return booking
