@@ -1,6 +1,9 @@
 """The toolbox (booking_site/lib/): formats, text, database locks."""
 
+import ast
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import connection, connections
@@ -97,3 +100,19 @@ def test_an_error_other_than_a_lock_timeout_passes_through_locked():
             Airport.objects.filter(pk=airport.pk).update(name="Changed")
             _ = 1 / 0
     assert Airport.objects.get(pk=airport.pk).name != "Changed"
+
+
+def test_the_toolbox_imports_only_the_standard_library_django_and_celery():
+    lib = Path(__file__).resolve().parent.parent / "booking_site" / "lib"
+    allowed = set(sys.stdlib_module_names) | {"django", "celery", "kombu"}
+    outside = []
+    for module in sorted(lib.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level != 1:  # "from . import x" stays inside
+                names = [node.module or ""] if node.level == 0 else ["." * node.level + (node.module or "")]
+            else:
+                continue
+            outside += [f"{module.name}: {name}" for name in names if name.split(".")[0] not in allowed]
+    assert len(list(lib.glob("*.py"))) >= 5 and outside == []

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from bookings import exports, services
+from bookings import services
 from bookings.models import BookingExport, Ticket
+from bookings.services import exports
 from bookings.tasks import booking_export_run, booking_exports_sweep
 from bookings.tests.factories import make_booking
 from flights.tests.factories import AirportFactory, FlightFactory

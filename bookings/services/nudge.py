@@ -37,8 +37,8 @@ from booking_site.lib.formats import money
 from flights.models import Airport, Flight
 from notifications.services import outbox_enqueue
 
-from .models import Booking, Ticket
-from .notifications import absolute_url
+from ..models import Booking, Ticket
+from ..notifications import absolute_url
 
 NUDGE_MAX_ROUTES = 5
 # Passengers are read and written in batches of this many: one transaction each.

@@ -40,8 +40,8 @@ from flights.models import Flight
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
 
-from .models import Booking, Ticket
-from .notifications import absolute_url
+from ..models import Booking, Ticket
+from ..notifications import absolute_url
 
 CHART_MONTHS = 6
 UPCOMING_SHOWN = 5

@@ -1,12 +1,14 @@
-"""Checkout: hold seats, name the passengers, pay. Each step owns its transaction.
+"""Step 1 of checkout: hold seats for a party under the flight's row lock, and give them up.
 
-Lock order everywhere: the flight row, then booking rows by pk. Paying locks only its own
-booking (never the flight), so a slow card payment never blocks other passengers' bookings.
+The common case (the seats right after the counter, or chosen seats that are free, no lapsed
+hold on the flight) is one statement (hold_fast.py); anything else takes the general path
+under the same lock: release lapsed holds, check the hold limits (hold_limits.py), seat the
+party (flights.seating), write the booking, its tickets and the counter. A broken database
+constraint is recognised by its name (booking_site.lib.db.violated_constraint).
 """
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,48 +16,24 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from booking_site.lib.db import violated_constraint
 from flights.models import Flight
 from flights.seating import assign_together, free_seats, seats_by_label
-from notifications.services import outbox_enqueue
 
-from ..exceptions import (
-    BookingClosed,
-    BookingError,
-    CheckoutIncomplete,
-    HoldExpired,
-    SeatTaken,
-    SeatUnknown,
-    SoldOut,
-)
-from ..models import Booking, Payment, Ticket
-from ..notifications import booking_email_context
-from ..payments import Card, PaymentProvider, payment_provider
-from ..selectors import seats_in_use
-from .common import (
-    flight_locked,
-    lock_flight_for_booking,
-    new_reference,
-    own_booking_locked,
-    release_lapsed_holds_locked,
-)
+from ...exceptions import BookingClosed, SeatTaken, SeatUnknown, SoldOut
+from ...models import Booking, Ticket
+from ...selectors import seats_in_use
+from ..common import flight_locked, lock_flight_for_booking, new_reference, release_lapsed_holds_locked
 from .hold_fast import hold_free_seats_locked
 from .hold_limits import advisory_lock_sql, check_hold_limits_locked, client_key, hold_limits_for
 
-
-@dataclass(frozen=True)
-class Passenger:
-    first_names: str
-    last_name: str
-    date_of_birth: date | None = None
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_names} {self.last_name}".strip()
-
-    @classmethod
-    def from_full_name(cls, name: str) -> "Passenger":
-        first, _, last = name.strip().rpartition(" ")
-        return cls(first_names=first, last_name=last)
+# The constraints a hold can break, by the name PostgreSQL reports (bookings/migrations; a test
+# checks each exists). The reference is unique=True, so PostgreSQL named it.
+SAME_FORM_UNIQUE = "booking_user_token_unique"  # (user, token): one booking per checkout form
+REFERENCE_UNIQUE = "bookings_booking_reference_key"
+SEAT_IN_USE_UNIQUE = "ticket_one_per_seat_in_use"
+SEATS_WITHIN_CAPACITY = "flight_seats_within_capacity"
+HOLD_CONSTRAINTS = (SAME_FORM_UNIQUE, REFERENCE_UNIQUE, SEAT_IN_USE_UNIQUE, SEATS_WITHIN_CAPACITY)
 
 
 def booking_hold(*, user: User, flight_id: int, seats: list[str | None], token: uuid.UUID, client: str = "") -> Booking:
@@ -80,14 +58,14 @@ def booking_hold(*, user: User, flight_id: int, seats: list[str | None], token: 
                 user=user, flight=Flight(pk=flight_id), chosen=list(seats), token=token, client=client_key(client)
             )
         except IntegrityError as error:
-            text = str(error)
-            if "booking_user_token_unique" in text:
+            constraint = violated_constraint(error)
+            if constraint == SAME_FORM_UNIQUE:
                 return Booking.objects.get(user=user, token=token)
-            if "reference" in text:
+            if constraint == REFERENCE_UNIQUE:
                 continue  # two bookings drew the same reference: draw again
-            if "ticket_one_per_seat_in_use" in text:
+            if constraint == SEAT_IN_USE_UNIQUE:
                 raise SeatTaken() from error
-            if "flight_seats_within_capacity" in text:
+            if constraint == SEATS_WITHIN_CAPACITY:
                 raise SoldOut() from error
             raise
     raise RuntimeError("Could not draw a free booking reference in three attempts")
@@ -152,21 +130,26 @@ def _hold_locked(*, user: User, flight: Flight, chosen: list[str | None], token:
     return booking
 
 
+def _seats_after_counter(flight: Flight, count: int) -> list[str]:
+    """The site's first guess for a party of `count`: the seats right after the counter. Seats
+    fill from the front, so unless cancellations, lapsed holds or chosen seats left holes they
+    are free, and consecutive seats sit in one row or two adjacent ones. Fewer than `count`
+    near the end of the cabin. Whoever uses them still checks they are free (under the lock)."""
+    return list(flight.seat_labels()[flight.seats_booked : flight.seats_booked + count])
+
+
 def _quick_seats(flight: Flight, chosen: list[str | None]) -> list[str] | None:
     """The seats to try in one statement (`hold_free_seats_locked`), or None when the general
     path must decide: too few seats left, a mix of chosen and site-chosen seats, or chosen
-    seats that do not exist or repeat (the general path says which).
-
-    The site's choice is the seats right after the counter: seats fill from the front, so
-    unless cancellations, lapsed holds or chosen seats left holes, they are free and sit in one
-    row or two adjacent ones.
+    seats that do not exist or repeat (the general path says which). The site's choice is
+    `_seats_after_counter`; the statement checks they are free.
     """
     count = len(chosen)
     if flight.seats_left < count:
         return None
     wanted = [label for label in chosen if label]
     if not wanted:
-        return list(flight.seat_labels()[flight.seats_booked : flight.seats_booked + count])
+        return _seats_after_counter(flight, count)
     if len(wanted) != count or len(set(wanted)) != count:
         return None
     labels = seats_by_label(flight.capacity, flight.layout)
@@ -177,16 +160,14 @@ def _free_seats(flight: Flight, count: int) -> list[str]:
     """`count` free seats for a party, together when possible. Call with the flight locked
     and its counter fresh (lapsed holds released).
 
-    Fast path: seats fill from the front, so unless cancellations, expired holds or chosen
-    seats left holes the seats right after the counter are free, and consecutive seats sit in
-    one row or two adjacent ones; checking just those keeps the lock short on big cabins.
-    Otherwise every seat in use is read and the party is seated by `assign_together`.
+    First `_seats_after_counter`, checked in one query (only those seats, so the lock stays
+    short on big cabins); if any is taken, every seat in use is read and the party is seated
+    by `assign_together`.
     """
-    labels = flight.seat_labels()
-    candidates = labels[flight.seats_booked : flight.seats_booked + count]
+    candidates = _seats_after_counter(flight, count)
     in_use = Ticket.objects.filter(flight_id=flight.pk, status__in=Ticket.IN_USE, seat__in=candidates).order_by()
     if len(candidates) == count and not in_use.exists():
-        return list(candidates)
+        return candidates
     free = free_seats(flight.capacity, flight.layout, seats_in_use(flight_id=flight.pk))
     return [seat.label for seat in assign_together(free, count)]
 
@@ -220,82 +201,6 @@ def _seats_for(flight: Flight, chosen: list[str | None]) -> list[str]:
     return [label or next(assigned) for label in chosen]
 
 
-def _check_hold_live(booking: Booking) -> None:
-    if booking.status == Booking.Status.CANCELLED:
-        raise BookingClosed("This flight has been cancelled, so your seats were released.")
-    if booking.status != Booking.Status.HELD or booking.hold_expires_at <= timezone.now():
-        raise HoldExpired()
-
-
-def booking_set_passengers(*, user: User, booking_id: int, passengers: list[Passenger]) -> Booking:
-    """Name the passengers of the user's held booking, in seat order (one per held ticket).
-
-    Raises HoldExpired once the hold has run out, BookingError if the number does not match,
-    FlightBusy while a payment of the same booking is going through.
-    Naming them again before paying replaces the names.
-    """
-    with own_booking_locked(user=user, booking_id=booking_id) as booking:
-        _check_hold_live(booking)
-        tickets = list(booking.tickets.filter(status=Ticket.Status.HELD).order_by("pk"))
-        if len(tickets) != len(passengers):
-            raise BookingError(f"Please enter the details of all {len(tickets)} passengers.")
-        for ticket, passenger in zip(tickets, passengers, strict=True):
-            ticket.passenger_name = passenger.full_name
-            ticket.last_name = passenger.last_name
-            ticket.date_of_birth = passenger.date_of_birth
-        Ticket.objects.bulk_update(tickets, ["passenger_name", "last_name", "date_of_birth"])
-    return booking
-
-
-def booking_pay(*, user: User, booking_id: int, card: Card, provider: PaymentProvider | None = None) -> Booking:
-    """Charge the card for the user's held booking and confirm it: the held tickets become
-    active, the payment is recorded (never the card number) and the confirmation e-mail is
-    queued, in one transaction.
-
-    Holds the booking's row lock (not the flight's) through the charge, so a double submit
-    waits, then finds the booking confirmed and returns it: one charge, one confirmation.
-    The charge's idempotency key is the booking's, so a retried request after a lost reply
-    is not charged twice. A declined card raises PaymentDeclined and keeps the hold.
-    Raises HoldExpired, BookingClosed, CheckoutIncomplete, PaymentDeclined, FlightBusy.
-    """
-    provider = provider or payment_provider()
-    with own_booking_locked(user=user, booking_id=booking_id) as booking:
-        if booking.status == Booking.Status.CONFIRMED:
-            return booking
-        _check_hold_live(booking)
-        tickets = list(booking.tickets.filter(status=Ticket.Status.HELD).order_by("pk"))
-        if not tickets or not all(ticket.last_name for ticket in tickets):
-            raise CheckoutIncomplete()
-        charge = provider.charge(
-            amount=booking.total_price,
-            currency=settings.CURRENCY,
-            card=card,
-            idempotency_key=f"booking-{booking.reference}-{booking.token}",
-        )
-        Payment.objects.create(
-            booking=booking,
-            provider=provider.name,
-            reference=charge.reference,
-            amount=booking.total_price,
-            currency=settings.CURRENCY,
-            card_brand=charge.brand,
-            card_last4=charge.last4,
-        )
-        Ticket.objects.filter(booking=booking, status=Ticket.Status.HELD).update(status=Ticket.Status.ACTIVE)
-        for ticket in tickets:
-            ticket.status = Ticket.Status.ACTIVE
-        booking.status = Booking.Status.CONFIRMED
-        booking.confirmed_at = timezone.now()
-        booking.save(update_fields=["status", "confirmed_at"])
-        outbox_enqueue(
-            to=user.email,
-            template="booking_confirmed",
-            user_id=user.pk,
-            context=booking_email_context(booking, booking.flight, tickets, name=user.first_name),
-        )
-    return booking
-
-
 def booking_release(*, user: User, booking_id: int) -> Booking:
     """Give up the user's held seats now (the passenger left checkout). A booking that is not
     held any more is returned unchanged. Locks the flight, then the booking. FlightBusy."""
@@ -309,30 +214,3 @@ def booking_release(*, user: User, booking_id: int) -> Booking:
         booking.save(update_fields=["status"])
         Flight.objects.filter(pk=flight_id).update(seats_booked=F("seats_booked") - released)
     return booking
-
-
-def booking_create(
-    *,
-    user: User,
-    flight_id: int,
-    passenger_names: list[str],
-    token: uuid.UUID,
-    card: Card,
-    seats: list[str | None] | None = None,
-    provider: PaymentProvider | None = None,
-) -> Booking:
-    """The whole checkout in one call (demo data, benchmarks, tests): hold the seats, name the
-    passengers ("Given names Last-name"), pay. The same guarantees and errors as the steps;
-    a declined card leaves the seats held until the hold runs out."""
-    booking = booking_hold(user=user, flight_id=flight_id, seats=seats or [None] * len(passenger_names), token=token)
-    if booking.status != Booking.Status.HELD:
-        return booking  # the same token again: that checkout's outcome
-    passengers = [Passenger.from_full_name(name) for name in passenger_names]
-    try:
-        booking_set_passengers(user=user, booking_id=booking.pk, passengers=passengers)
-        return booking_pay(user=user, booking_id=booking.pk, card=card, provider=provider)
-    except HoldExpired:
-        booking.refresh_from_db()
-        if booking.is_confirmed:  # a concurrent submit of the same token paid it meanwhile
-            return booking
-        raise

@@ -3,7 +3,7 @@
 The web request only writes a pending BookingExport (export_start); a Celery task writes the
 file (export_run), reporting progress as it goes, and when it is done the same transaction
 tells the passenger (an on-site alert and an e-mail). The file expires after
-EXPORT_EXPIRY_HOURS and is then deleted (export_expire; the sweep task in tasks.py).
+EXPORT_EXPIRY_HOURS and is then deleted (export_expire; exports_sweep, run by a beat task in bookings/tasks.py).
 
 Every cell is neutralised against formula injection (OWASP "CSV Injection"): a passenger
 name like `=HYPERLINK(...)` must reach the spreadsheet as text, not as a formula.
@@ -29,9 +29,9 @@ from booking_site.lib.broker import task_publish
 from booking_site.lib.formats import local_timestamp, money
 from notifications.services import alert_create, outbox_enqueue
 
-from .models import Booking, BookingExport, Ticket
-from .notifications import absolute_url
-from .selectors import LISTED
+from ..models import Booking, BookingExport, Ticket
+from ..notifications import absolute_url
+from ..selectors import LISTED
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def export_start(*, user: User) -> tuple[BookingExport, bool]:
 
 
 def _enqueue_run(export_id: int) -> bool:
-    from .tasks import booking_export_run
+    from ..tasks import booking_export_run
 
     # Broker down: fails fast and leaves it to exports_sweep, which enqueues pending exports.
     return task_publish(booking_export_run, export_id, what=f"booking export {export_id}")
