@@ -38,10 +38,10 @@ class User(AbstractUser):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
-    # The evening nudge about new routes (bookings/nudge.py): the passenger's choice, when
+    # The evening nudge about new routes (bookings/services/nudge.py): the passenger's choice, when
     # they were last on the site, and when they were last nudged.
     email_new_routes = models.BooleanField("E-mail me about new routes", default=True, db_default=True)
-    # The monthly activity report on the 1st (bookings/monthly_report.py).
+    # The monthly activity report on the 1st (bookings/services/monthly_report.py).
     email_monthly_report = models.BooleanField("E-mail me a monthly summary of my trips", default=True, db_default=True)
     # Written at most once an hour per user by accounts.middleware.LastSeenMiddleware.
     last_seen_at = models.DateTimeField("last seen", null=True, blank=True)

@@ -68,9 +68,9 @@ PASSWORD_RESET_RATE_ADDRESS = env("PASSWORD_RESET_RATE_ADDRESS", default="3/h")
 # Behind a proxy every client has the proxy's REMOTE_ADDR: name the header carrying the real
 # address (e.g. HTTP_X_REAL_IP, set by the proxy itself, never by the client).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
-# Evening nudge about new routes (bookings/nudge.py): sent during NUDGE_HOUR (0-23) in
+# Evening nudge about new routes (bookings/services/nudge.py): sent during NUDGE_HOUR (0-23) in
 # NUDGE_TIME_ZONE (empty: the site's TIME_ZONE) to passengers with no trip ahead who have not
-# visited for NUDGE_QUIET_DAYS. The monthly report (bookings/monthly_report.py) has no setting.
+# visited for NUDGE_QUIET_DAYS. The monthly report (bookings/services/monthly_report.py) has no setting.
 NUDGE_HOUR = env.int("NUDGE_HOUR", default=19)
 NUDGE_TIME_ZONE = env("NUDGE_TIME_ZONE", default="")
 NUDGE_QUIET_DAYS = env.int("NUDGE_QUIET_DAYS", default=7)
@@ -252,7 +252,7 @@ CELERY_BEAT_SCHEDULE = {
     "airport-traffic": {"task": "flights.tasks.airport_traffic_refresh", "schedule": 3600.0},
     "holds-expire": {"task": "bookings.tasks.holds_expire", "schedule": 60.0},
     # Evening nudge: every 15 min, acting only in NUDGE_HOUR local (so it follows DST); the
-    # dedupe key makes a repeated run within the hour write nothing (bookings/nudge.py).
+    # dedupe key makes a repeated run within the hour write nothing (bookings/services/nudge.py).
     "evening-nudge": {"task": "bookings.tasks.evening_nudge_send", "schedule": 900.0},
     # Monthly report: 06:00 on the 1st, site time zone (CELERY_TIMEZONE); once per user and month.
     "monthly-report": {

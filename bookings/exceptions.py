@@ -55,7 +55,7 @@ class CheckoutIncomplete(BookingError):
 
 
 class HoldLimitReached(BookingError):
-    """One more open checkout would pass a hold limit (bookings/services/hold_limits.py).
+    """One more open checkout would pass a hold limit (bookings/services/checkout/hold_limits.py).
     `open_reference` names the account's open checkout on this flight, when that is why."""
 
     message = "You have too many checkouts holding seats. Finish or release one before holding more."

@@ -35,7 +35,7 @@ class Booking(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by_staff = models.BooleanField(default=False)
     # Who held the seats, counted against the hold limits per client network
-    # (bookings/services/hold_limits.py): a keyed hash, never the address itself. "" when the
+    # (bookings/services/checkout/hold_limits.py): a keyed hash, never the address itself. "" when the
     # hold did not come from a web request.
     hold_client = models.CharField(max_length=16, blank=True, default="", db_default="", editable=False)
 

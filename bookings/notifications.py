@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.urls import reverse
 
-from booking_site.lib.formats import local_datetime
+from booking_site.lib.formats import local_datetime, money
 from flights.models import Flight
 
 from .models import Booking, Ticket
@@ -42,7 +42,7 @@ def booking_email_context(booking: Booking, flight: Flight, tickets: Iterable[Ti
         "departs": _local(flight.departs_at, flight.origin.zone),
         "arrives": _local(flight.arrives_at, flight.destination.zone),
         "passengers": [_passenger(booking, ticket) for ticket in tickets],
-        "total": f"{booking.total_price:,.2f} {settings.CURRENCY}",
+        "total": money(booking.total_price, style="code"),
         "url": absolute_url("bookings:detail", booking.reference),
     }
     if not booking.is_cancelled:

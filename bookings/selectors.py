@@ -4,7 +4,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from flights.models import Flight, fold
+from booking_site.lib.text import fold
+from flights.models import Flight
 
 from .models import Booking, Ticket
 

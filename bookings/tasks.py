@@ -2,8 +2,7 @@
 
 from celery import shared_task
 
-from . import exports, monthly_report, nudge, services
-from .services.reminders import departure_reminders_send as _departure_reminders_send
+from . import services
 
 
 @shared_task(name="bookings.tasks.holds_expire")
@@ -16,7 +15,7 @@ def holds_expire() -> int:
 def departure_reminders_send() -> int:
     """Every 15 minutes (beat): a reminder e-mail per booking about 24 h before departure,
     exactly once per booking however often this runs."""
-    return _departure_reminders_send()
+    return services.departure_reminders_send()
 
 
 @shared_task(name="bookings.tasks.booking_export_run", soft_time_limit=600, time_limit=660)
@@ -24,25 +23,21 @@ def booking_export_run(export_id: int) -> bool:
     """On request ("Export my bookings"): write the CSV, then alert and e-mail its owner.
     A second run of the same export does nothing. Longer limits than the default: a
     passenger with thousands of bookings takes more than a minute."""
-    return exports.export_run(export_id=export_id)
+    return services.export_run(export_id=export_id)
 
 
 @shared_task(name="bookings.tasks.booking_exports_sweep")
 def booking_exports_sweep() -> dict:
     """Every 5 minutes (beat): delete expired export files, and re-enqueue exports whose
     task was lost (broker down when it was enqueued, or its worker died)."""
-    expired = sum(exports.export_expire(export_id=export_id) for export_id in exports.exports_expired_ids())
-    lost = exports.exports_lost_ids()
-    for export_id in lost:
-        booking_export_run.delay(export_id)
-    return {"expired": expired, "resumed": len(lost)}
+    return services.exports_sweep()
 
 
 @shared_task(name="bookings.tasks.evening_nudge_send")
 def evening_nudge_send() -> int:
     """Every 15 minutes (beat): during NUDGE_HOUR local, e-mail passengers with no trip ahead
     about new routes; at most once per passenger and local day however often this runs."""
-    return nudge.nudges_send()
+    return services.nudges_send()
 
 
 @shared_task(name="bookings.tasks.monthly_reports_send", soft_time_limit=1800, time_limit=1860)
@@ -50,4 +45,4 @@ def monthly_reports_send() -> int:
     """06:00 on the 1st (beat): last month's activity report to each passenger who had some;
     once per passenger and month however often this runs. Longer limits than the default:
     it covers every active passenger in one run."""
-    return monthly_report.monthly_reports_send()
+    return services.monthly_reports_send()

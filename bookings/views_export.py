@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from . import exports
 from .models import BookingExport
+from .services import exports
 
 # How often the page reloads itself while the export runs, when JavaScript is off.
 REFRESH_SECONDS = 3

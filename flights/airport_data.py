@@ -3,7 +3,9 @@
 import airportsdata
 from django.db import transaction
 
-from .models import Airport, fold
+from booking_site.lib.text import fold
+
+from .models import Airport
 
 FIELDS = ["icao", "name", "city", "country", "tz", "latitude", "longitude", "city_folded", "name_folded"]
 

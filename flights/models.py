@@ -1,5 +1,3 @@
-import re
-import unicodedata
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -9,18 +7,12 @@ from django.db import models
 from django.db.models import F, Q
 
 from booking_site.lib.formats import local_moment
+from booking_site.lib.text import fold
 
 from .seating import DEFAULT_LAYOUT, LAYOUT_CHOICES, seat_labels, window_letters
 
 # An airline designator (two characters, at least one a letter), 1-4 digits, optional suffix.
 FLIGHT_NUMBER_RE = r"^([A-Z]{2}|[A-Z][0-9]|[0-9][A-Z])[0-9]{1,4}[A-Z]?$"
-
-
-def fold(text: str) -> str:
-    """Lower case, no accents, punctuation as spaces: "Tarbes-Lourdes-Pyrénées" -> "tarbes lourdes pyrenees"."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    return " ".join(re.split(r"[\W_]+", plain)).strip()
 
 
 class Airport(models.Model):

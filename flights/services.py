@@ -1,14 +1,17 @@
 """Writes for the schedule. Removing a flight touches bookings, so it lives in bookings.services."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from booking_site.lib.db import Busy, locked
+
 from .exceptions import CapacityBelowBooked, FlightNotEditable
-from .locking import is_lock_timeout, set_lock_timeout
 from .models import Airport, Flight
 from .search_cache import search_cache_invalidate
 from .seating import DEFAULT_LAYOUT, seat_labels
@@ -44,6 +47,20 @@ def flight_create(
     return flight
 
 
+@contextmanager
+def _flight_locked(flight_id: int) -> Iterator[Flight]:
+    """One transaction holding the flight's row lock (booking_site.lib.db.locked), the flight
+    read afresh. A lock wait past BOOKING_LOCK_TIMEOUT_MS (a booking holds the flight) is
+    FlightNotEditable; Flight.DoesNotExist if there is no such flight."""
+    try:
+        with locked(Flight.objects.filter(pk=flight_id)) as found:
+            if not found:
+                raise Flight.DoesNotExist(f"Flight {flight_id} does not exist")
+            yield found[0]
+    except Busy as error:
+        raise FlightNotEditable("This flight is being booked right now. Please try again in a moment.") from error
+
+
 def flight_update(
     *,
     flight_id: int,
@@ -61,16 +78,7 @@ def flight_update(
     cancelled flight. When the departure or arrival time changes it sends
     `flights.signals.flight_times_changed` inside this transaction (bookings e-mails the
     passengers from it), so the change and its notices commit together."""
-    with transaction.atomic():
-        set_lock_timeout()
-        try:
-            flight = Flight.objects.select_for_update().get(pk=flight_id)
-        except OperationalError as error:
-            if is_lock_timeout(error):
-                raise FlightNotEditable(
-                    "This flight is being booked right now. Please try again in a moment."
-                ) from error
-            raise
+    with _flight_locked(flight_id) as flight:
         if flight.is_cancelled:
             raise FlightNotEditable("This flight is cancelled and can no longer be edited.")
         search_cache_invalidate(flight)  # the route-day it leaves, if the edit moves it

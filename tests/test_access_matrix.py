@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from accounts.tests.factories import StaffFactory, UserFactory
 from accounts.unsubscribe import unsubscribe_token
-from bookings import exports
 from bookings.models import Booking, BookingExport
+from bookings.services import exports
 from bookings.tests.factories import make_booking, make_hold
 from flights.models import Flight
 from flights.tests.factories import AirportFactory, FlightFactory

@@ -1,7 +1,11 @@
-"""Local times as a passenger reads them: the airport's wall clock and the zone abbreviation
-of that very instant ("01:30 BST", then an hour later "01:30 GMT").
+"""Money and local times as a passenger reads them. Every page, e-mail, e-ticket and file
+that shows an amount or a local time formats it here.
 
-Every page, e-mail, e-ticket and file that shows a local time formats it here.
+Money: `money(amount)` in the site's one CURRENCY, in three styles for three readers (a page,
+an e-mail, a spreadsheet).
+
+Local times: the airport's wall clock and the zone abbreviation of that very instant
+("01:30 BST", then an hour later "01:30 GMT").
 
 Why not Django's `|date:"T"`: `django.utils.dateformat` leaves the zone out (T, e, O, P, Z, I
 come out empty) for a datetime whose wall time is ambiguous or imaginary, that is for every
@@ -15,8 +19,36 @@ Abbreviations are what tzdata gives; for zones that have no letters it gives a n
 """
 
 from datetime import datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Literal
 
+from django.conf import settings
 from django.utils.dateformat import DateFormat
+
+# Currencies written with a symbol before the figure; any other is written by its code after it.
+CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
+
+
+def money(amount, *, style: Literal["symbol", "code", "figure"] = "symbol") -> str:
+    """An amount (Decimal, int, or a numeric string) of the site's CURRENCY, to the cent;
+    "" for None or anything that is not a number.
+
+    - "symbol", on pages: "€12,345.50" ("12,345.50 SEK" for a currency with no symbol here);
+    - "code", in e-mails (plain text, any mail client): "12,345.50 EUR";
+    - "figure", in files beside a currency column: "12345.50", no thousands separator, so a
+      spreadsheet reads it as a number.
+    """
+    if amount is None:
+        return ""
+    try:
+        value = Decimal(amount)
+    except (InvalidOperation, TypeError, ValueError):
+        return ""
+    if style == "figure":
+        return f"{value:.2f}"
+    figure = f"{value:,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(settings.CURRENCY) if style == "symbol" else None
+    return f"{symbol}{figure}" if symbol else f"{figure} {settings.CURRENCY}"
 
 
 def local_moment(moment: datetime, zone: tzinfo) -> datetime:

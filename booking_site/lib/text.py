@@ -1,5 +1,6 @@
 """Text helpers shared by every app."""
 
+import re
 import unicodedata
 
 
@@ -10,3 +11,11 @@ def printable(text: str) -> str:
     return "".join(
         char for char in text if unicodedata.category(char) != "Cc" and not 0xD800 <= ord(char) <= 0xDFFF
     ).strip()
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, punctuation as spaces: "Tarbes-Lourdes-Pyrénées" -> "tarbes lourdes pyrenees".
+    What airport names are matched on (suggestions) and last names compared by (Manage booking)."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.split(r"[\W_]+", plain)).strip()

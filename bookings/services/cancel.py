@@ -3,13 +3,12 @@ holds are released. Each locks the flight, then bookings by pk."""
 
 import logging
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from flights.locking import set_lock_timeout
+from booking_site.lib.formats import money
 from flights.models import Flight
 from flights.search_cache import search_cache_invalidate
 from notifications.services import outbox_enqueue
@@ -19,7 +18,7 @@ from ..fares import cancellation_deadline, refund_due
 from ..models import Booking, Payment, Ticket
 from ..notifications import booking_email_context
 from ..payments import payment_provider
-from .common import lock_flight, release_lapsed_holds_locked
+from .common import flight_locked, release_lapsed_holds_locked
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +33,10 @@ def booking_cancel(*, user: User, booking_id: int, ticket_ids: list[int] | None 
     Returns the tickets this call cancelled: none when they were cancelled already, so a
     double submit does the work once. Locks the flight, then the booking.
     Raises Booking.DoesNotExist for another user's booking, CancellationClosed after the
-    deadline, BookingError for a passenger not on the booking.
+    deadline, BookingError for a passenger not on the booking, FlightBusy.
     """
     flight_id = Booking.objects.values_list("flight_id", flat=True).get(pk=booking_id, user=user)
-    with transaction.atomic():
-        set_lock_timeout()
-        flight = lock_flight(flight_id)
+    with flight_locked(flight_id) as flight:
         booking = Booking.objects.select_for_update().get(pk=booking_id, user=user)
         if booking.status != Booking.Status.CONFIRMED:
             return []
@@ -69,8 +66,7 @@ def booking_cancel(*, user: User, booking_id: int, ticket_ids: list[int] | None 
         still_flying = [ticket for ticket in tickets if ticket.is_active]
         context = booking_email_context(booking, flight, still_flying or chosen, name=user.first_name)
         context["cancelled"] = [ticket.passenger_name for ticket in chosen]
-        context["refund"] = f"{refund:,.2f}"
-        context["currency"] = settings.CURRENCY
+        context["refund"] = money(refund, style="code") if refund else ""
         context["still_flying"] = booking.is_confirmed
         outbox_enqueue(to=user.email, template="booking_cancelled", user_id=user.pk, context=context)
     return chosen
@@ -99,11 +95,9 @@ def flight_remove(*, flight_id: int) -> str:
     A flight nobody ever booked is deleted. One with bookings is kept as history: it is
     cancelled, its confirmed bookings are cancelled with a full refund, held seats are
     released, and each booker gets an e-mail, all in one transaction. Locks the flight, then
-    its bookings by pk.
+    its bookings by pk. Raises FlightBusy when a lock is not had in time.
     """
-    with transaction.atomic():
-        set_lock_timeout()
-        flight = lock_flight(flight_id)
+    with flight_locked(flight_id) as flight:
         search_cache_invalidate(flight)
         if not Booking.objects.filter(flight=flight).exists():
             flight.delete()
@@ -161,9 +155,7 @@ def holds_expire(*, limit: int = 500) -> int:
     released = 0
     for flight_id in flight_ids:
         try:
-            with transaction.atomic():
-                set_lock_timeout()
-                flight = lock_flight(flight_id)
+            with flight_locked(flight_id) as flight:
                 count = release_lapsed_holds_locked(flight)
                 if count:
                     search_cache_invalidate(flight)

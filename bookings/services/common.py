@@ -1,13 +1,16 @@
-"""What every booking service shares: references, the flight lock, and releasing lapsed holds."""
+"""What every booking service shares: references, the locks every booking write starts
+with (all through booking_site.lib.db), and releasing lapsed holds."""
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from flights.locking import is_lock_timeout
+from accounts.models import User
+from booking_site.lib.db import Busy, busy_on_lock_timeout, lock_timeout_sql, locked
 from flights.models import Flight
 
 from ..exceptions import FlightBusy
@@ -22,46 +25,68 @@ def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
-def lock_flight(flight_id: int) -> Flight:
-    """Lock one flight row (not its airports) and read it afresh.
+@contextmanager
+def flight_locked(flight_id: int) -> Iterator[Flight]:
+    """One transaction holding the flight's row lock: yields the flight read afresh after the
+    lock (its airports read with it, not locked). Every booking write that is not the hold's
+    hot path starts here; rows it locks inside (bookings, by pk) come after the flight.
 
     Anything else about the flight (its taken seats) must be read in a later statement: a
-    subquery in this one would see the snapshot from before the lock wait, not what the
-    previous lock holder committed.
+    subquery in the lock statement would see the snapshot from before the lock wait, not what
+    the previous lock holder committed. Raises Flight.DoesNotExist; FlightBusy when the flight,
+    or any row locked inside, is not had within BOOKING_LOCK_TIMEOUT_MS.
     """
-    flights = Flight.objects.select_related("origin", "destination").select_for_update(of=("self",))
+    flights = Flight.objects.select_related("origin", "destination").filter(pk=flight_id)
     try:
-        return flights.get(pk=flight_id)
-    except OperationalError as error:
-        if is_lock_timeout(error):
-            raise FlightBusy() from error
-        raise
+        with locked(flights) as found:
+            if not found:
+                raise Flight.DoesNotExist(f"Flight {flight_id} does not exist")
+            yield found[0]
+    except Busy as error:
+        raise FlightBusy() from error
+
+
+@contextmanager
+def own_booking_locked(*, user: User, booking_id: int) -> Iterator[Booking]:
+    """One transaction holding the user's booking row lock (not its flight's): the checkout
+    steps after the hold (names, payment). Yields the booking (with its flight and airports,
+    read afresh). Raises Booking.DoesNotExist for anyone else's booking; FlightBusy while
+    another request on the same booking (a double submit) holds it past the lock timeout."""
+    bookings = Booking.objects.select_related("flight__origin", "flight__destination").filter(pk=booking_id, user=user)
+    try:
+        with locked(bookings) as found:
+            if not found:
+                raise Booking.DoesNotExist(f"Booking {booking_id} of user {user.pk} does not exist")
+            yield found[0]
+    except Busy as error:
+        raise FlightBusy("We are still working on your last request. Please try again in a moment.") from error
 
 
 # The hot path's lock: one round trip sets the lock timeout and locks the row, reading only
 # the columns the booking rules need. The airports are read before, outside the lock.
 _LOCK_FOR_BOOKING_SQL = (
-    "SET LOCAL lock_timeout = '{timeout}ms'; {before}"
+    "{set_lock_timeout}; {before}"
     "SELECT capacity, seats_booked, status, departs_at, price, layout FROM {table} WHERE id = %s FOR UPDATE"
 )
 
 
 def lock_flight_for_booking(flight: Flight, *, before: tuple[str, list] = ("", [])) -> None:
-    """Lock the flight row and refresh its seat, layout, status, time and price fields from it.
-    `before` is a statement and its parameters run first, in the same round trip and under
-    the same lock timeout (the hold limits' advisory locks). Flight.DoesNotExist if there is
-    no such flight; FlightBusy when a lock is not had within BOOKING_LOCK_TIMEOUT_MS."""
+    """The hold's lock, in one round trip: `flight_locked`'s rules (lock timeout, FlightBusy)
+    without its extra statements. Lock the flight row and refresh its seat, layout, status,
+    time and price fields from it. `before` is a statement and its parameters run first, in
+    the same round trip and under the same lock timeout (the hold limits' advisory locks).
+    Call inside the caller's transaction. Flight.DoesNotExist if there is no such flight;
+    FlightBusy when a lock is not had within BOOKING_LOCK_TIMEOUT_MS."""
+    assert connection.in_atomic_block, "lock_flight_for_booking() needs a transaction"
     sql = _LOCK_FOR_BOOKING_SQL.format(
-        timeout=int(settings.BOOKING_LOCK_TIMEOUT_MS), table=Flight._meta.db_table, before=before[0]
+        set_lock_timeout=lock_timeout_sql(), table=Flight._meta.db_table, before=before[0]
     )
     try:
-        with connection.cursor() as cursor:
+        with busy_on_lock_timeout(), connection.cursor() as cursor:
             cursor.execute(sql, [*before[1], flight.pk])
             row = cursor.fetchone()
-    except OperationalError as error:
-        if is_lock_timeout(error):
-            raise FlightBusy() from error
-        raise
+    except Busy as error:
+        raise FlightBusy() from error
     if row is None:
         raise Flight.DoesNotExist(f"Flight {flight.pk} was removed")
     flight.capacity, flight.seats_booked, flight.status, flight.departs_at, flight.price, flight.layout = row

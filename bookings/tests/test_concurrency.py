@@ -4,16 +4,22 @@ import random
 import threading
 import uuid
 from collections import Counter
+from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from django.db import connection, connections, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from bookings import services
 from bookings.exceptions import FlightBusy, SoldOut
 from bookings.models import Booking, Ticket
-from bookings.tests.factories import booking_create
+from bookings.tests.factories import TEST_CARD, booking_create, make_booking, make_hold
+from flights.exceptions import FlightNotEditable
 from flights.models import Flight
+from flights.services import flight_update
 from flights.tests.factories import FlightFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -194,6 +200,93 @@ def test_lock_wait_past_timeout_becomes_flight_busy(settings):
     # Once the lock is released the same booking goes through.
     booking_create(user=user, flight_id=flight.pk, passenger_names=["Patient Passenger"], token=uuid.uuid4())
     assert Flight.objects.get(pk=flight.pk).seats_booked == 1
+
+
+@contextmanager
+def row_locked_elsewhere(table: str, row_id: int):
+    """Another database session holds the row's lock (a long transaction) inside the block."""
+    holder = connections.create_connection("default")
+    try:
+        holder.set_autocommit(False)
+        with holder.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE", [row_id])  # noqa: S608
+        yield
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def _cancel(booking, hold):
+    return services.booking_cancel(user=booking.user, booking_id=booking.pk)
+
+
+def _release(booking, hold):
+    return services.booking_release(user=hold.user, booking_id=hold.pk)
+
+
+def _remove(booking, hold):
+    return services.flight_remove(flight_id=booking.flight_id)
+
+
+def _edit(booking, hold):
+    flight = Flight.objects.get(pk=booking.flight_id)
+    fields = ("number", "origin", "destination", "departs_at", "arrives_at", "price", "capacity")
+    return flight_update(flight_id=flight.pk, **{name: getattr(flight, name) for name in fields})
+
+
+@pytest.mark.parametrize(
+    ("write", "refused"),
+    [(_cancel, FlightBusy), (_release, FlightBusy), (_remove, FlightBusy), (_edit, FlightNotEditable)],
+)
+def test_every_write_that_locks_a_flight_says_busy_when_the_lock_waits_too_long_and_changes_nothing(
+    settings, write, refused
+):
+    settings.BOOKING_LOCK_TIMEOUT_MS = 200
+    flight = FlightFactory()
+    booking = make_booking(flight=flight, passengers=2)
+    hold = make_hold(flight=flight)
+    with row_locked_elsewhere("flights_flight", flight.pk):
+        with pytest.raises(refused, match="right now"):
+            write(booking, hold)
+    assert [b.status for b in Booking.objects.order_by("pk")] == [Booking.Status.CONFIRMED, Booking.Status.HELD]
+    assert Flight.objects.get(pk=flight.pk).seats_booked == 3
+    assert sorted(Ticket.objects.filter(flight=flight).values_list("status", flat=True)) == ["active", "active", "held"]
+
+
+def test_a_cancellation_waiting_too_long_on_the_booking_row_after_the_flight_says_busy(settings):
+    """The flight lock's timeout and its "busy" message cover every row locked after it."""
+    settings.BOOKING_LOCK_TIMEOUT_MS = 200
+    booking = make_booking(passengers=1)
+    with row_locked_elsewhere("bookings_booking", booking.pk):
+        with pytest.raises(FlightBusy):
+            services.booking_cancel(user=booking.user, booking_id=booking.pk)
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
+
+
+def test_a_flight_busy_during_the_holds_sweep_is_left_for_the_next_run(settings):
+    settings.BOOKING_LOCK_TIMEOUT_MS = 200
+    hold = make_hold(flight=FlightFactory())
+    Booking.objects.filter(pk=hold.pk).update(hold_expires_at=timezone.now() - timedelta(minutes=1))
+    with row_locked_elsewhere("flights_flight", hold.flight_id):
+        assert services.holds_expire() == 0
+    assert Booking.objects.get(pk=hold.pk).status == Booking.Status.HELD
+    assert services.holds_expire() == 1  # the next run, the flight free again
+
+
+@pytest.mark.parametrize("step", ["names", "payment"])
+def test_a_checkout_step_waiting_on_its_own_booking_too_long_asks_to_try_again(settings, step):
+    settings.BOOKING_LOCK_TIMEOUT_MS = 200
+    hold = make_hold(passengers=1)
+    with row_locked_elsewhere("bookings_booking", hold.pk):  # the same booking's payment is going through
+        with pytest.raises(FlightBusy, match="still working on your last request"):
+            if step == "names":
+                services.booking_set_passengers(
+                    user=hold.user, booking_id=hold.pk, passengers=[services.Passenger("Ada", "Lovelace")]
+                )
+            else:
+                services.booking_pay(user=hold.user, booking_id=hold.pk, card=TEST_CARD)
+    assert Booking.objects.get(pk=hold.pk).status == Booking.Status.HELD
+    assert list(Ticket.objects.filter(booking=hold).values_list("last_name", flat=True)) == [""]
 
 
 def test_same_form_submitted_twice_at_once_makes_one_booking():

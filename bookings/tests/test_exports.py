@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import StaffFactory, UserFactory
-from bookings import exports, services
+from bookings import services
 from bookings.models import BookingExport, Ticket
+from bookings.services import exports
 from bookings.tasks import booking_export_run, booking_exports_sweep
 from bookings.tests.factories import make_booking
 from flights.tests.factories import AirportFactory, FlightFactory
@@ -354,7 +355,7 @@ def test_export_starts_while_the_broker_is_down_and_the_sweep_runs_it_later(
     user = UserFactory()
     make_booking(user=user, flight=transatlantic)
     client.force_login(user)
-    from notifications.services import publish_breaker
+    from booking_site.lib.broker import publish_breaker
 
     with broker(UNREACHABLE):
         with django_capture_on_commit_callbacks(execute=True):
@@ -378,6 +379,24 @@ def test_export_starts_while_the_broker_is_down_and_the_sweep_runs_it_later(
         booking_exports_sweep.delay().get()
     export.refresh_from_db()
     assert export.status == BookingExport.Status.DONE
+
+
+def test_the_sweep_with_the_broker_down_tries_one_publish_and_leaves_lost_exports_for_the_next(transatlantic):
+    from booking_site.lib.broker import publish_breaker
+
+    users = [UserFactory() for _ in range(3)]
+    for user in users:
+        make_booking(user=user, flight=transatlantic)
+        BookingExport.objects.create(user=user)  # pending: its task was lost
+    with broker(UNREACHABLE):
+        with time_machine.travel(timezone.now() + exports.PENDING_GRACE + timedelta(seconds=5)):
+            result = booking_exports_sweep()  # the task's body, in this process, as a worker runs it
+        attempts, skipped = publish_breaker.attempts, publish_breaker.skipped
+
+    # One publish fails fast and the breaker skips the other two; nothing raises, nothing is lost.
+    assert result == {"expired": 0, "resumed": 0}
+    assert (attempts, skipped) == (1, 2)
+    assert BookingExport.objects.filter(status=BookingExport.Status.PENDING).count() == 3
 
 
 def test_a_live_running_export_is_not_taken_over_but_a_stalled_one_is(transatlantic):

@@ -1,4 +1,4 @@
-"""The monthly activity report (bookings/monthly_report.py), with the clock moved by time-machine.
+"""The monthly activity report (bookings/services/monthly_report.py), with the clock moved by time-machine.
 
 The site runs on London time here. October 2026 has 31 days and a clock change (25 October),
 so "October" is 30 Sep 23:00 UTC to 1 Nov 00:00 UTC: a flight at 23:30 UTC on 30 September
@@ -25,7 +25,7 @@ from accounts.tests.factories import UserFactory
 from accounts.unsubscribe import REPORT, unsubscribe_read
 from booking_site.celery import app
 from bookings import services
-from bookings.monthly_report import (
+from bookings.services.monthly_report import (
     CHART_ID,
     monthly_activity,
     monthly_report_contexts,

@@ -1,4 +1,4 @@
-"""The evening nudge about new routes (bookings/nudge.py), with the clock moved by time-machine.
+"""The evening nudge about new routes (bookings/services/nudge.py), with the clock moved by time-machine.
 
 London changes clocks on Sunday 25 October 2026: 19:00 local is 18:00 UTC before, 19:00 UTC after.
 """
@@ -18,7 +18,7 @@ from accounts.models import User
 from accounts.tests.factories import StaffFactory, UserFactory
 from accounts.unsubscribe import unsubscribe_user
 from bookings import services
-from bookings.nudge import nudges_send
+from bookings.services.nudge import nudges_send
 from bookings.tasks import evening_nudge_send
 from bookings.tests.factories import make_booking
 from flights.models import Flight

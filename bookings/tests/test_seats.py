@@ -171,7 +171,7 @@ def test_fifty_threads_choosing_overlapping_seats_never_share_one():
         assert sorted(t.seat for t in booking.tickets.all()) == sorted(picks[results.index(booking)])
 
 
-# --- the one-statement hold (bookings/services/hold_fast.py) ---------------------------------
+# --- the one-statement hold (bookings/services/checkout/hold_fast.py) ------------------------
 
 
 def _statements(captured):

@@ -1,5 +1,6 @@
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -14,6 +15,7 @@ from bookings.tests.factories import booking_create, make_booking
 from flights.models import Flight
 from flights.tests.factories import FlightFactory
 from notifications.models import OutboxMessage
+from notifications.services import outbox_send
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +107,28 @@ def test_booking_cancel_returns_seats_and_keeps_history(django_capture_on_commit
     assert booking.tickets.filter(status=Ticket.Status.ACTIVE).count() == 0
     assert booking.tickets.count() == 3
     assert OutboxMessage.objects.filter(template="booking_cancelled", to=booking.user.email).exists()
+
+
+def test_cancellation_email_states_the_refund_in_the_sites_currency(settings):
+    settings.CURRENCY = "EUR"
+    flight = FlightFactory(price=Decimal("1234.50"), departs_at=timezone.now() + timedelta(days=60))
+    booking = make_booking(flight=flight, passengers=1)
+    booking_cancel(user=booking.user, booking_id=booking.pk)
+    message = OutboxMessage.objects.get(template="booking_cancelled")
+    assert outbox_send(message_id=message.pk) is True
+    assert "A refund of 1,234.50 EUR is on its way to your card." in mail.outbox[-1].body
+    assert "<strong>1,234.50 EUR</strong>" in mail.outbox[-1].alternatives[0][0]
+
+
+def test_cancellation_email_written_before_the_refund_carried_its_currency_still_reads_right():
+    # A row written by the previous release (refund and currency apart) and sent by this one.
+    message = OutboxMessage.objects.create(
+        to="ada@example.test",
+        template="booking_cancelled",
+        context={"name": "Ada", "refund": "12.50", "currency": "EUR", "still_flying": False},
+    )
+    assert outbox_send(message_id=message.pk) is True
+    assert "A refund of 12.50 EUR is on its way to your card." in mail.outbox[-1].body
 
 
 def test_booking_cancel_twice_releases_seats_once():

@@ -14,9 +14,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from booking_site.lib.broker import task_publish
 from booking_site.lib.db import violated_constraint
 from booking_site.lib.text import printable
-from notifications.services import task_publish
 
 from ..exceptions import FlightError
 from ..models import Flight, FlightImport

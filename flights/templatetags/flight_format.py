@@ -4,25 +4,16 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.conf import settings
 
 from booking_site.lib import formats
 
 register = template.Library()
 
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
-
 
 @register.filter
 def money(amount) -> str:
-    """12345.5 -> "€12,345.50" in the site's currency."""
-    try:
-        value = Decimal(amount)
-    except (InvalidOperation, TypeError, ValueError):
-        return ""
-    symbol = CURRENCY_SYMBOLS.get(settings.CURRENCY)
-    figure = f"{value:,.2f}"
-    return f"{symbol}{figure}" if symbol else f"{figure} {settings.CURRENCY}"
+    """12345.5 -> "€12,345.50" in the site's currency (booking_site.lib.formats.money)."""
+    return formats.money(amount)
 
 
 @register.filter

@@ -3,7 +3,7 @@
 from contextlib import contextmanager
 
 from booking_site.celery import app as celery_app
-from notifications.services import publish_breaker
+from booking_site.lib.broker import publish_breaker
 
 
 def _drop_connections() -> None:

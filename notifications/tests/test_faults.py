@@ -10,9 +10,10 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from booking_site.lib.broker import publish_breaker
 from bookings.tests.factories import make_booking
 from notifications.models import OutboxMessage
-from notifications.services import message_id_header, outbox_enqueue, publish_breaker
+from notifications.services import message_id_header, outbox_enqueue
 from notifications.tasks import outbox_send, outbox_sweep
 from notifications.tests.brokers import broker
 from notifications.tests.processes import RedisServer, Worker, database_url, wait_for

@@ -9,6 +9,7 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
+from booking_site.lib.broker import publish_breaker
 from notifications.models import OutboxMessage
 from notifications.services import (
     SWEEP_GRACE,
@@ -16,7 +17,6 @@ from notifications.services import (
     outbox_enqueue,
     outbox_requeue,
     outbox_send,
-    publish_breaker,
     retry_delay,
 )
 from notifications.tasks import outbox_sweep

@@ -73,7 +73,7 @@ def test_a_password_reset_link_is_never_shown_to_staff(staff_client):
 
 
 def test_a_passengers_unsubscribe_link_is_never_shown_to_staff(staff_client):
-    from bookings.nudge import _nudge_context
+    from bookings.services.nudge import _nudge_context
 
     passenger = UserFactory(first_name="Ada")
     context = _nudge_context(passenger, [])
@@ -92,7 +92,7 @@ def test_a_passengers_monthly_report_unsubscribe_link_is_never_shown_to_staff(st
     from django.core import mail
     from django.utils import timezone
 
-    from bookings.monthly_report import _Activity, monthly_report_contexts, report_month
+    from bookings.services.monthly_report import _Activity, monthly_report_contexts, report_month
 
     passenger = UserFactory(first_name="Ada")
     now = timezone.now()

@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
-from bookings import exports
 from bookings.models import BookingExport
+from bookings.services import exports
 from bookings.tests.factories import make_booking
 from flights.models import Flight, FlightImport
 from flights.tests.factories import AirportFactory, FlightFactory

@@ -21,8 +21,8 @@ from django.db import connection
 
 from accounts.models import User
 
-from ..exceptions import HoldLimitReached
-from ..models import Booking
+from ...exceptions import HoldLimitReached
+from ...models import Booking
 
 UNLIMITED = 2**31 - 1
 # Advisory lock key spaces (the first of pg_advisory_xact_lock's two int4 keys).

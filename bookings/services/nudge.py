@@ -33,11 +33,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.unsubscribe import ROUTES, unsubscribe_token
+from booking_site.lib.formats import money
 from flights.models import Airport, Flight
 from notifications.services import outbox_enqueue
 
-from .models import Booking, Ticket
-from .notifications import absolute_url
+from ..models import Booking, Ticket
+from ..notifications import absolute_url
 
 NUDGE_MAX_ROUTES = 5
 # Passengers are read and written in batches of this many: one transaction each.
@@ -60,7 +61,7 @@ class NewRoute:
         return {
             "origin": f"{self.origin.city or self.origin.name} ({self.origin.iata})",
             "destination": f"{self.destination.city or self.destination.name} ({self.destination.iata})",
-            "from_price": f"{self.from_price:,.2f} {settings.CURRENCY}",
+            "from_price": money(self.from_price, style="code"),
             "first_date": f"{day:%a} {day.day} {day:%b %Y}",
             "url": f"{settings.SITE_URL}{reverse('flights:search')}?{query}",
         }

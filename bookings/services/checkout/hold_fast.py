@@ -25,7 +25,7 @@ from django.db import connection
 
 from flights.models import Flight
 
-from ..models import Booking, Ticket
+from ...models import Booking, Ticket
 from .hold_limits import HoldLimits
 
 _TABLES = {

@@ -35,13 +35,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.unsubscribe import REPORT, unsubscribe_token
-from booking_site.lib.formats import local_datetime
+from booking_site.lib.formats import local_datetime, money
 from flights.models import Flight
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
 
-from .models import Booking, Ticket
-from .notifications import absolute_url
+from ..models import Booking, Ticket
+from ..notifications import absolute_url
 
 CHART_MONTHS = 6
 UPCOMING_SHOWN = 5
@@ -80,10 +80,6 @@ def report_month(*, now: datetime) -> ReportMonth:
         chart_starts_at=datetime.combine(months[0], time.min, tzinfo=zone),
         chart_months=months,
     )
-
-
-def _money(amount: Decimal) -> str:
-    return f"{amount:,.2f} {settings.CURRENCY}"
 
 
 def _place(city: str, iata: str) -> str:
@@ -247,9 +243,9 @@ def monthly_report_contexts(*, user_ids: list[int], activity: dict[int, _Activit
             "month": f"{month.first_day:%B %Y}",
             "trips_taken": numbers.trips_by_month.get(month.first_day, 0),
             "bookings_made": numbers.bookings_made,
-            "paid": _money(numbers.paid),
-            "refunded": _money(numbers.refunded),
-            "spent": _money(numbers.paid - numbers.refunded),
+            "paid": money(numbers.paid, style="code"),
+            "refunded": money(numbers.refunded, style="code"),
+            "spent": money(numbers.paid - numbers.refunded, style="code"),
             "most_flown": most_flown.get(user.pk),
             "upcoming": trips[:UPCOMING_SHOWN],
             "upcoming_more": max(0, len(trips) - UPCOMING_SHOWN),

@@ -3,7 +3,7 @@
 The web request only writes a pending BookingExport (export_start); a Celery task writes the
 file (export_run), reporting progress as it goes, and when it is done the same transaction
 tells the passenger (an on-site alert and an e-mail). The file expires after
-EXPORT_EXPIRY_HOURS and is then deleted (export_expire; the sweep task in tasks.py).
+EXPORT_EXPIRY_HOURS and is then deleted (export_expire; exports_sweep, run by a beat task in bookings/tasks.py).
 
 Every cell is neutralised against formula injection (OWASP "CSV Injection"): a passenger
 name like `=HYPERLINK(...)` must reach the spreadsheet as text, not as a formula.
@@ -25,12 +25,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from booking_site.lib.formats import local_timestamp
-from notifications.services import alert_create, outbox_enqueue, task_publish
+from booking_site.lib.broker import task_publish
+from booking_site.lib.formats import local_timestamp, money
+from notifications.services import alert_create, outbox_enqueue
 
-from .models import Booking, BookingExport, Ticket
-from .notifications import absolute_url
-from .selectors import LISTED
+from ..models import Booking, BookingExport, Ticket
+from ..notifications import absolute_url
+from ..selectors import LISTED
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def safe_cell(value) -> str:
 
 
 def _utc(moment: datetime | None) -> str:
-    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if moment else ""
+    return local_timestamp(moment, UTC) if moment else ""
 
 
 def _place(airport) -> str:
@@ -105,10 +106,10 @@ def _booking_rows(booking: Booking) -> Iterator[list]:
             ticket.passenger_name,
             ticket.seat,
             ticket.get_status_display(),
-            f"{ticket.price:.2f}",
+            money(ticket.price, style="figure"),
             settings.CURRENCY,
             _utc(ticket.cancelled_at or (booking.cancelled_at if ticket.status == Ticket.Status.CANCELLED else None)),
-            f"{ticket.refund_amount:.2f}" if ticket.refund_amount is not None else "",
+            money(ticket.refund_amount, style="figure"),
             "yes" if booking.cancelled_by_staff else "",
         ]
 
@@ -159,11 +160,11 @@ def export_start(*, user: User) -> tuple[BookingExport, bool]:
     return export, True
 
 
-def _enqueue_run(export_id: int) -> None:
-    from .tasks import booking_export_run
+def _enqueue_run(export_id: int) -> bool:
+    from ..tasks import booking_export_run
 
-    # Broker down: fails fast and leaves it to booking_exports_sweep, which enqueues pending exports.
-    task_publish(booking_export_run, export_id, what=f"booking export {export_id}")
+    # Broker down: fails fast and leaves it to exports_sweep, which enqueues pending exports.
+    return task_publish(booking_export_run, export_id, what=f"booking export {export_id}")
 
 
 def _claim(export_id: int, run_id: uuid.UUID, now: datetime) -> bool:
@@ -315,3 +316,15 @@ def exports_lost_ids(*, limit: int = 100) -> list[int]:
         .order_by("updated_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def exports_sweep() -> dict[str, int]:
+    """Delete the files of expired exports, and enqueue again the exports whose task was lost
+    (`exports_lost_ids`). Returns {"expired": files deleted, "resumed": tasks published}.
+
+    Publishes through the broker's circuit breaker (`task_publish`): with the broker down, one
+    publish fails fast and the rest wait for the next sweep; the sweep itself never fails.
+    Running it twice at once is harmless (each export is claimed by one run)."""
+    expired = sum(export_expire(export_id=export_id) for export_id in exports_expired_ids())
+    resumed = sum(_enqueue_run(export_id) for export_id in exports_lost_ids())
+    return {"expired": expired, "resumed": resumed}
