@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tests.factories import UserFactory
 from notifications.models import Alert
 from notifications.services import alert_create
+from notifications.tests.users import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +21,12 @@ def _alerts_queries(queries) -> list[str]:
 
 
 def test_bell_shows_the_unread_count_with_text_for_screen_readers(client):
-    user = UserFactory()
+    user = make_user()
     alert_create(user_id=user.pk, text="Your export is ready", url="/bookings/")
     alert_create(user_id=user.pk, text="Another one", url="/bookings/")
     read = alert_create(user_id=user.pk, text="Seen already", url="/bookings/")
     Alert.objects.filter(pk=read.pk).update(read_at=timezone.now())
-    alert_create(user_id=UserFactory().pk, text="Someone else's", url="/")
+    alert_create(user_id=make_user().pk, text="Someone else's", url="/")
     client.force_login(user)
 
     page = client.get(reverse("bookings:list")).content.decode()
@@ -37,7 +37,7 @@ def test_bell_shows_the_unread_count_with_text_for_screen_readers(client):
 
 
 def test_bell_without_unread_alerts_shows_no_badge(client):
-    user = UserFactory()
+    user = make_user()
     client.force_login(user)
 
     page = client.get(reverse("bookings:list")).content.decode()
@@ -46,7 +46,7 @@ def test_bell_without_unread_alerts_shows_no_badge(client):
 
 
 def test_the_unread_count_costs_one_query_per_page(client):
-    user = UserFactory()
+    user = make_user()
     alert_create(user_id=user.pk, text="Ready", url="/")
     client.force_login(user)
 
@@ -67,12 +67,12 @@ def test_anonymous_pages_have_no_bell_and_never_query_alerts(client):
 
 
 def test_alert_list_shows_own_alerts_newest_first_with_unread_highlighted(client):
-    user = UserFactory()
+    user = make_user()
     with time_machine.travel(timezone.now() - timedelta(hours=2)):
         old = alert_create(user_id=user.pk, text="Older alert", url="/bookings/")
     Alert.objects.filter(pk=old.pk).update(read_at=timezone.now())
     alert_create(user_id=user.pk, text="Newer alert", url="/bookings/exports/1/")
-    alert_create(user_id=UserFactory().pk, text="Not yours", url="/")
+    alert_create(user_id=make_user().pk, text="Not yours", url="/")
     client.force_login(user)
 
     page = client.get(reverse("notifications:alerts")).content.decode()
@@ -85,7 +85,7 @@ def test_alert_list_shows_own_alerts_newest_first_with_unread_highlighted(client
 
 
 def test_opening_the_alert_list_marks_nothing_read(client):
-    user = UserFactory()
+    user = make_user()
     alert_create(user_id=user.pk, text="Ready", url="/")
     client.force_login(user)
 
@@ -95,7 +95,7 @@ def test_opening_the_alert_list_marks_nothing_read(client):
 
 
 def test_mark_all_as_read_marks_only_my_alerts(client):
-    user, other = UserFactory(), UserFactory()
+    user, other = make_user(), make_user()
     alert_create(user_id=user.pk, text="One", url="/")
     alert_create(user_id=user.pk, text="Two", url="/")
     alert_create(user_id=other.pk, text="Theirs", url="/")
@@ -111,7 +111,7 @@ def test_mark_all_as_read_marks_only_my_alerts(client):
 
 
 def test_mark_one_as_read_leaves_the_others_unread(client):
-    user = UserFactory()
+    user = make_user()
     first = alert_create(user_id=user.pk, text="One", url="/")
     second = alert_create(user_id=user.pk, text="Two", url="/")
     client.force_login(user)
@@ -125,7 +125,7 @@ def test_mark_one_as_read_leaves_the_others_unread(client):
 
 @pytest.mark.parametrize("value", ["not-a-number", "-1", "99999999999999999999999", "", "²"])
 def test_mark_read_with_a_bad_alert_id_changes_nothing(client, value):
-    user = UserFactory()
+    user = make_user()
     alert_create(user_id=user.pk, text="One", url="/")
     client.force_login(user)
 
@@ -136,9 +136,9 @@ def test_mark_read_with_a_bad_alert_id_changes_nothing(client, value):
 
 
 def test_another_users_alert_cannot_be_marked_read(client):
-    owner = UserFactory()
+    owner = make_user()
     theirs = alert_create(user_id=owner.pk, text="Owner's", url="/")
-    client.force_login(UserFactory())
+    client.force_login(make_user())
 
     client.post(reverse("notifications:alerts_mark_read"), {"alert": str(theirs.pk)})
     client.post(reverse("notifications:alerts_mark_read"))
@@ -148,7 +148,7 @@ def test_another_users_alert_cannot_be_marked_read(client):
 
 
 def test_alert_list_pages_and_ignores_a_bad_page_number(client):
-    user = UserFactory()
+    user = make_user()
     for index in range(30):
         alert_create(user_id=user.pk, text=f"Alert number {index}", url="/")
     client.force_login(user)

@@ -21,6 +21,7 @@ from notifications.services import (
 )
 from notifications.tasks import outbox_sweep
 from notifications.tests.brokers import UNREACHABLE, broker
+from notifications.tests.users import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -153,9 +154,7 @@ def test_requeue_gives_failed_messages_fresh_attempts_and_leaves_sent_ones_alone
 
 
 def test_admin_action_requeues_failed_messages(client, django_capture_on_commit_callbacks):
-    from accounts.tests.factories import UserFactory
-
-    admin = UserFactory(is_staff=True, is_superuser=True)
+    admin = make_user(is_staff=True, is_superuser=True)
     client.force_login(admin)
     message = _enqueue()
     OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxMessage.Status.FAILED, attempts=10)
@@ -196,32 +195,12 @@ def test_with_the_broker_down_one_failed_publish_pauses_publishing_for_the_rest(
     assert publish_breaker.attempts == 2
 
 
-def test_removing_a_flight_with_many_bookings_while_the_broker_is_down_tries_one_publish(
-    django_capture_on_commit_callbacks,
-):
-    from bookings.services import flight_remove
-    from bookings.tests.factories import make_booking
-    from flights.tests.factories import FlightFactory
-
-    flight = FlightFactory(capacity=60)
-    for _ in range(25):
-        make_booking(flight=flight)
-    with broker(UNREACHABLE):
-        with django_capture_on_commit_callbacks(execute=True):
-            assert flight_remove(flight_id=flight.pk) == "cancelled"
-        assert (publish_breaker.attempts, publish_breaker.skipped) == (1, 24)
-    pending = OutboxMessage.objects.filter(template="flight_cancelled", status=OutboxMessage.Status.PENDING)
-    assert pending.count() == 25  # all left to the sweep, none lost
-
-
 def test_a_dedupe_key_writes_the_message_once_and_leaves_the_callers_work_alone(django_capture_on_commit_callbacks):
-    from accounts.tests.factories import UserFactory
-
     with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic():
             first = _enqueue(dedupe_key="reminder:1")
             second = _enqueue(dedupe_key="reminder:1")
-            user = UserFactory()  # the caller's own write goes on after the duplicate
+            user = make_user()  # the caller's own write goes on after the duplicate
     assert first is not None and second is None
     assert OutboxMessage.objects.filter(dedupe_key="reminder:1").count() == 1
     assert len(mail.outbox) == 1
