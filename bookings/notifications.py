@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.urls import reverse
 
+from accounts.unsubscribe import unsubscribe_token
 from booking_site.lib.formats import local_datetime, money
 from flights.models import Flight
 
@@ -20,6 +21,17 @@ def _local(moment, zone) -> str:
 def absolute_url(name: str, *args) -> str:
     """A link for an e-mail or a file: no request to take the host from (SITE_URL)."""
     return settings.SITE_URL + reverse(name, args=args)
+
+
+def unsubscribe_context(*, user_id: int, email_list: str) -> dict:
+    """The one-click unsubscribe link of an e-mail list, for the message and for mail apps
+    (RFC 8058 headers, read by notifications.services._render). Staff never see the link in
+    Sent mail (notifications/selectors_mail.py): it acts for the passenger."""
+    url = absolute_url("accounts:unsubscribe", unsubscribe_token(user_id=user_id, email_list=email_list))
+    return {
+        "unsubscribe_url": url,
+        "_headers": {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    }
 
 
 def _passenger(booking: Booking, ticket: Ticket) -> dict:

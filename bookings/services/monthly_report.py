@@ -34,14 +34,14 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.unsubscribe import REPORT, unsubscribe_token
+from accounts.unsubscribe import REPORT
 from booking_site.lib.formats import local_datetime, money
 from flights.models import Flight
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
 
 from ..models import Booking, Ticket
-from ..notifications import absolute_url
+from ..notifications import absolute_url, unsubscribe_context
 
 CHART_MONTHS = 6
 UPCOMING_SHOWN = 5
@@ -236,7 +236,6 @@ def monthly_report_contexts(*, user_ids: list[int], activity: dict[int, _Activit
         numbers = activity[user.pk]
         values = [numbers.trips_by_month.get(first, 0) for first in month.chart_months]
         trips = upcoming.get(user.pk, [])
-        unsubscribe_url = absolute_url("accounts:unsubscribe", unsubscribe_token(user_id=user.pk, email_list=REPORT))
         contexts[user.pk] = {
             "email": user.email,
             "name": user.first_name or user.email,
@@ -254,13 +253,7 @@ def monthly_report_contexts(*, user_ids: list[int], activity: dict[int, _Activit
             "bookings_url": absolute_url("bookings:list"),
             "search_url": absolute_url("flights:search"),
             "profile_url": absolute_url("accounts:profile"),
-            # Hidden from staff (notifications/selectors_mail.py): it acts for the passenger.
-            "unsubscribe_url": unsubscribe_url,
-            # Read by notifications.services._render: RFC 8058 one-click unsubscribe for mail apps.
-            "_headers": {
-                "List-Unsubscribe": f"<{unsubscribe_url}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
+            **unsubscribe_context(user_id=user.pk, email_list=REPORT),
             # Drawn into a PNG and attached inline when sent (notifications/charts.py).
             "_charts": {
                 CHART_ID: {"title": f"Trips per month, last {CHART_MONTHS} months", "labels": labels, "values": values}

@@ -32,13 +32,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.unsubscribe import ROUTES, unsubscribe_token
+from accounts.unsubscribe import ROUTES
 from booking_site.lib.formats import money
 from flights.models import Airport, Flight
 from notifications.services import outbox_enqueue
 
 from ..models import Booking, Ticket
-from ..notifications import absolute_url
+from ..notifications import absolute_url, unsubscribe_context
 
 NUDGE_MAX_ROUTES = 5
 # Passengers are read and written in batches of this many: one transaction each.
@@ -122,18 +122,12 @@ def nudge_candidates(*, now: datetime, day_start: datetime) -> QuerySet[User]:
 
 
 def _nudge_context(user: User, routes: list[NewRoute]) -> dict:
-    unsubscribe_url = absolute_url("accounts:unsubscribe", unsubscribe_token(user_id=user.pk, email_list=ROUTES))
     return {
         "name": user.first_name or user.email,
         "routes": [route.context() for route in routes],
         "search_url": absolute_url("flights:search"),
         "profile_url": absolute_url("accounts:profile"),
-        "unsubscribe_url": unsubscribe_url,
-        # Read by notifications.services._render: RFC 8058 one-click unsubscribe for mail apps.
-        "_headers": {
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        **unsubscribe_context(user_id=user.pk, email_list=ROUTES),
     }
 
 
