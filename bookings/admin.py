@@ -96,7 +96,7 @@ class TicketAdmin(admin.ModelAdmin):
 class BookingExportAdmin(admin.ModelAdmin):
     """Passengers' CSV exports, view only: the file is the passenger's (only they download it)."""
 
-    list_display = ["created_at", "user", "status", "rows_done", "rows_total", "finished_at", "expires_at"]
+    list_display = ["created_at", "user", "status", "progress_done", "progress_total", "finished_at", "expires_at"]
     list_filter = ["status"]
     search_fields = ["user__email"]
     list_select_related = ["user"]

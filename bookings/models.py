@@ -1,9 +1,11 @@
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from booking_site.lib.jobs import Job
 from flights.models import Flight
 
 
@@ -161,12 +163,14 @@ def _export_file_name(export: "BookingExport", filename: str) -> str:
     return f"exports/{uuid.uuid4().hex}/{filename}"
 
 
-class BookingExport(models.Model):
+class BookingExport(Job):
     """A passenger's "export my bookings (CSV)" job: its progress, then the file until it expires.
 
     pending -> running -> done -> expired (file deleted) | failed
-    The file lives in Django's default storage (an object store in production), never on a
-    web host's disk; only its owner may download it (bookings/views_export.py).
+    The run, heartbeat and progress columns and the rules for them are the toolbox's
+    (booking_site/lib/jobs.py); progress counts bookings written. The file lives in Django's
+    default storage (an object store in production), never on a web host's disk; only its
+    owner may download it (bookings/views_export.py).
     """
 
     class Status(models.TextChoices):
@@ -176,35 +180,34 @@ class BookingExport(models.Model):
         FAILED = "failed", "Failed"
         EXPIRED = "expired", "Expired"
 
+    WAITING = (Status.PENDING,)
+    RUNNING = (Status.RUNNING,)
+    FINISHED = (Status.DONE, Status.FAILED, Status.EXPIRED)
+    # A chunk of bookings takes well under a second, so ten minutes without a heartbeat is
+    # a worker that died; a pending export not picked up within a minute lost its task.
+    STALE_AFTER = timedelta(minutes=10)
+    WAITING_AFTER = timedelta(minutes=1)
     # At most one of these per user at a time (the constraint below).
     IN_PROGRESS = (Status.PENDING, Status.RUNNING)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="booking_exports")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    rows_done = models.PositiveIntegerField(default=0, help_text="Bookings written so far.")
-    rows_total = models.PositiveIntegerField(default=0)
     file = models.FileField(upload_to=_export_file_name, max_length=255, blank=True)
-    # Which run of the task owns the job: a run that lost it (a stalled worker whose job
-    # was taken over) can neither report progress nor finish it.
-    run_id = models.UUIDField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Moves with every progress report: a running job that stops moving was lost with its worker.
     updated_at = models.DateTimeField(auto_now=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
+            *Job.Meta.constraints,
             models.UniqueConstraint(
                 fields=["user"], condition=Q(status__in=["pending", "running"]), name="export_one_in_progress_per_user"
             ),
-            models.CheckConstraint(condition=Q(rows_done__lte=models.F("rows_total")), name="export_progress_in_range"),
         ]
         indexes = [
             models.Index(fields=["expires_at"], condition=Q(status="done"), name="export_expiry_idx"),
             models.Index(
-                fields=["updated_at"], condition=Q(status__in=["pending", "running"]), name="export_stalled_idx"
+                fields=["heartbeat_at"], condition=Q(status__in=["pending", "running"]), name="export_stalled_idx"
             ),
         ]
 
@@ -212,14 +215,8 @@ class BookingExport(models.Model):
         return f"Export {self.pk} ({self.status})"
 
     @property
-    def is_in_progress(self) -> bool:
-        return self.status in self.IN_PROGRESS
-
-    @property
     def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+        return 100 if self.status == self.Status.DONE else super().percent
 
     def is_expired(self, now) -> bool:
         return self.status == self.Status.EXPIRED or (

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from booking_site.lib.jobs import job_progress_data
+
 from .models import BookingExport
 from .services import exports
 
@@ -24,9 +26,10 @@ def _owned_export(request, export_id: int) -> BookingExport:
 
 
 def progress_text(export: BookingExport) -> str:
-    if export.status == BookingExport.Status.PENDING or not export.rows_total:
+    if export.is_waiting or not export.progress_total:
         return "Starting…"
-    return f"{export.rows_done} of {export.rows_total} booking{'' if export.rows_total == 1 else 's'} written"
+    total = export.progress_total
+    return f"{export.progress_done} of {total} booking{'' if total == 1 else 's'} written"
 
 
 @login_required
@@ -47,8 +50,8 @@ def export_start(request):
 @require_safe
 @never_cache
 def export_detail(request, export_id: int):
-    """Progress while running (reloading itself without JavaScript, polling with it), then
-    the download link and when it expires."""
+    """Progress while running (reloading itself without JavaScript, polling with
+    static/js/job_progress.js), then the download link and when it expires."""
     export = _owned_export(request, export_id)
     return render(
         request,
@@ -66,18 +69,11 @@ def export_detail(request, export_id: int):
 @require_safe
 @never_cache
 def export_progress(request, export_id: int):
-    """The progress page's JSON, polled by static/js/export_progress.js."""
+    """The progress page's JSON, polled by static/js/job_progress.js: the shape every job's
+    progress has (`job_progress_data`)."""
     export = _owned_export(request, export_id)
     return JsonResponse(
-        {
-            "status": export.status,
-            "in_progress": export.is_in_progress,
-            "done": export.rows_done,
-            "total": export.rows_total,
-            "percent": export.percent,
-            "text": progress_text(export),
-            "page_url": reverse("bookings:export", args=[export.pk]),
-        }
+        job_progress_data(export, text=progress_text(export), url=reverse("bookings:export", args=[export.pk]))
     )
 
 

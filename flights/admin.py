@@ -86,7 +86,7 @@ class FlightAdmin(admin.ModelAdmin):
 class FlightImportAdmin(admin.ModelAdmin):
     """Staff CSV imports, view only: they are started and followed on /staff/flights/import/."""
 
-    list_display = ["created_at", "file_name", "created_by", "status", "total_rows", "created_count", "error_count"]
+    list_display = ["created_at", "file_name", "created_by", "status", "progress_total", "created_count", "error_count"]
     list_filter = ["status"]
     search_fields = ["file_name", "created_by__email"]
     list_select_related = ["created_by"]

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -7,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from booking_site.lib.formats import local_moment
+from booking_site.lib.jobs import Job
 from booking_site.lib.text import fold
 
 from .seating import DEFAULT_LAYOUT, LAYOUT_CHOICES, seat_labels, window_letters
@@ -143,8 +145,15 @@ class Flight(models.Model):
         return " and ".join(window_letters(self.layout))
 
 
-class FlightImport(models.Model):
-    """A staff CSV upload of flights and how its import went (flights.imports)."""
+class FlightImport(Job):
+    """A staff CSV upload of flights and how its import went (flights.imports).
+
+    pending -> validating -> importing -> done | invalid | failed
+    The run, heartbeat and progress columns and the rules for them are the toolbox's
+    (booking_site/lib/jobs.py). Progress counts the rows of the file in the current phase:
+    checked while validating, written while importing; `progress_total` is the file's rows
+    from the upload on.
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for a worker"
@@ -154,24 +163,23 @@ class FlightImport(models.Model):
         INVALID = "invalid", "Not imported: the file has errors"
         FAILED = "failed", "Not imported: the import stopped"
 
+    WAITING = (Status.PENDING,)
     RUNNING = (Status.VALIDATING, Status.IMPORTING)
     FINISHED = (Status.DONE, Status.INVALID, Status.FAILED)
+    # The heartbeat moves at least every second or so in both phases (the import transaction's
+    # reports go through a connection of their own), and a lock wait gives up after seconds:
+    # five minutes of silence is a worker that died. A pending import this old lost its task.
+    STALE_AFTER = timedelta(minutes=5)
+    WAITING_AFTER = timedelta(minutes=1)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="flight_imports"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
     # Through the default storage (an object store in production), never a local path.
     file = models.FileField(upload_to="flight-imports/%Y/%m/")
     file_name = models.CharField("file name as uploaded", max_length=255)
     file_size = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    # Phase counters, written outside the import transaction (live progress is in the cache).
-    total_rows = models.PositiveIntegerField(default=0)
-    rows_validated = models.PositiveIntegerField(default=0)
-    rows_imported = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     unchanged_count = models.PositiveIntegerField(default=0)
@@ -185,11 +193,10 @@ class FlightImport(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status", "created_at"], name="flight_import_status_idx")]
-        constraints = [models.UniqueConstraint(fields=["created_by", "upload_key"], name="flight_import_upload_unique")]
+        constraints = [
+            *Job.Meta.constraints,
+            models.UniqueConstraint(fields=["created_by", "upload_key"], name="flight_import_upload_unique"),
+        ]
 
     def __str__(self) -> str:
         return f"Import {self.pk}: {self.file_name} ({self.get_status_display()})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in self.FINISHED

@@ -1,8 +1,9 @@
 """Export my bookings as CSV: a long job with progress, its file in Django's storage.
 
 The web request only writes a pending BookingExport (export_start); a Celery task writes the
-file (export_run), reporting progress as it goes, and when it is done the same transaction
-tells the passenger (an on-site alert and an e-mail). The file expires after
+file (export_run), claiming, reporting progress and finishing through the toolbox's job
+helpers (booking_site/lib/jobs.py), and when it is done the same transaction tells the
+passenger (an on-site alert and an e-mail). The file expires after
 EXPORT_EXPIRY_HOURS and is then deleted (export_expire; exports_sweep, run by a beat task in bookings/tasks.py).
 
 Every cell is neutralised against formula injection (OWASP "CSV Injection"): a passenger
@@ -20,13 +21,14 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch, Q
+from django.db.models import F, Prefetch
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from booking_site.lib.broker import task_publish
 from booking_site.lib.formats import local_timestamp, money
+from booking_site.lib.jobs import JobReporter, job_claim, job_finish, jobs_stalled_ids
 from notifications.services import alert_create, outbox_enqueue
 
 from ..models import Booking, BookingExport, Ticket
@@ -36,12 +38,9 @@ from ..selectors import LISTED
 logger = logging.getLogger(__name__)
 
 # Bookings read (with their tickets) per round trip; progress is reported after each chunk.
+# When a running export counts as stalled and a pending one as lost: BookingExport.STALE_AFTER
+# and WAITING_AFTER.
 CHUNK_SIZE = 200
-# A running export whose progress has not moved for this long lost its worker: another run
-# may take it over. A chunk takes well under a second, so this is very generous.
-STALLED_AFTER = timedelta(minutes=10)
-# A pending export not picked up by then lost its task (broker down): the sweep re-enqueues it.
-PENDING_GRACE = timedelta(minutes=1)
 
 # First characters a spreadsheet may read as the start of a formula (OWASP: = + - @ tab CR).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -167,47 +166,26 @@ def _enqueue_run(export_id: int) -> bool:
     return task_publish(booking_export_run, export_id, what=f"booking export {export_id}")
 
 
-def _claim(export_id: int, run_id: uuid.UUID, now: datetime) -> bool:
-    """Make this run the export's owner: a pending export, or a running one whose run
-    stalled. One UPDATE, so of two concurrent runs exactly one wins."""
-    claimable = Q(status=BookingExport.Status.PENDING) | Q(
-        status=BookingExport.Status.RUNNING, updated_at__lt=now - STALLED_AFTER
-    )
-    return bool(
-        BookingExport.objects.filter(claimable, pk=export_id).update(
-            status=BookingExport.Status.RUNNING, run_id=run_id, rows_done=0, rows_total=0, updated_at=now
-        )
-    )
-
-
-def _report(export_id: int, run_id: uuid.UUID, **fields) -> bool:
-    """Save progress, committed at once (autocommit) so the progress page sees it.
-    False when this run no longer owns the export."""
-    return bool(
-        BookingExport.objects.filter(pk=export_id, run_id=run_id, status=BookingExport.Status.RUNNING).update(
-            updated_at=timezone.now(), **fields
-        )
-    )
-
-
 def export_run(*, export_id: int) -> bool:
     """Write the export's file and tell its owner. Returns True if this call finished it.
 
     Idempotent: an export that is done, failed, expired or being written by a live run is
-    left alone (False). Progress is committed after every CHUNK_SIZE bookings; the file is
-    saved through the default storage, then one transaction marks the export done and
-    writes the alert and the e-mail (the e-mail once ever per export: its dedupe key).
-    Any error marks the export failed (the passenger can start a new one). Call it outside
-    a transaction (the task does): inside one, nobody would see the progress until the end.
+    left alone (False); one whose run stalled is taken over (`job_claim`). Progress is
+    reported after every CHUNK_SIZE bookings (`JobReporter`: committed at once, at most once
+    a second); the file is saved through the default storage, then one transaction marks the
+    export done and writes the alert and the e-mail (the e-mail once ever per export: its
+    dedupe key). Any error marks the export failed (the passenger can start a new one). Call
+    it outside a transaction (the task does): inside one, nobody would see the progress.
     """
-    run_id = uuid.uuid4()
-    if not _claim(export_id, run_id, timezone.now()):
+    run_id = job_claim(BookingExport, export_id, now=timezone.now())
+    if run_id is None:
         return False
     export = BookingExport.objects.select_related("user").get(pk=export_id)
+    report = JobReporter(BookingExport, export_id, run_id)
     name = ""
     try:
         ids = _booking_ids(export.user_id)
-        _report(export_id, run_id, rows_total=len(ids))
+        report(0, len(ids))
         with tempfile.TemporaryFile() as raw:
             # utf-8-sig: a byte-order mark, so spreadsheet programs read accented names right.
             text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
@@ -217,7 +195,7 @@ def export_run(*, export_id: int) -> bool:
             for chunk in _bookings_in_chunks(ids):
                 writer.writerows(_safe_rows(chunk))
                 done += len(chunk)
-                if not _report(export_id, run_id, rows_done=done):
+                if not report(done):
                     return False  # another run took the export over
             text.flush()
             raw.seek(0)
@@ -233,28 +211,27 @@ def export_run(*, export_id: int) -> bool:
         logger.exception("Booking export %s failed", export_id)
         if name:
             export.file.storage.delete(name)
-        _report(export_id, run_id, status=BookingExport.Status.FAILED, finished_at=timezone.now())
+        job_finish(BookingExport, export_id, run_id, BookingExport.Status.FAILED)
         return False
 
 
 def _finish(export: BookingExport, run_id: uuid.UUID, name: str) -> bool:
-    """Mark the export done with its file and tell the passenger, in one transaction."""
-    now = timezone.now()
-    expires_at = now + timedelta(hours=settings.EXPORT_EXPIRY_HOURS)
+    """Mark the export done with its file and tell the passenger, in one transaction; False
+    (and nothing written) if this run no longer owns the export."""
+    expires_at = timezone.now() + timedelta(hours=settings.EXPORT_EXPIRY_HOURS)
     with transaction.atomic():
-        locked = (
-            BookingExport.objects.select_for_update()
-            .filter(pk=export.pk, run_id=run_id, status=BookingExport.Status.RUNNING)
-            .first()
+        finished = job_finish(
+            BookingExport,
+            export.pk,
+            run_id,
+            BookingExport.Status.DONE,
+            file=name,
+            progress_done=F("progress_total"),
+            expires_at=expires_at,
+            updated_at=timezone.now(),
         )
-        if locked is None:
+        if not finished:
             return False
-        locked.status = BookingExport.Status.DONE
-        locked.file.name = name
-        locked.rows_done = F("rows_total")
-        locked.finished_at = now
-        locked.expires_at = expires_at
-        locked.save(update_fields=["status", "file", "rows_done", "finished_at", "expires_at", "updated_at"])
         page = reverse("bookings:export", args=[export.pk])
         alert_create(user_id=export.user_id, text="Your bookings export (CSV) is ready to download.", url=page)
         outbox_enqueue(
@@ -305,17 +282,10 @@ def exports_expired_ids(*, limit: int = 500) -> list[int]:
 
 
 def exports_lost_ids(*, limit: int = 100) -> list[int]:
-    """Exports whose task went missing: pending past the grace period (the broker was down
-    when it was enqueued) or running with no progress for STALLED_AFTER (its worker died)."""
-    now = timezone.now()
-    return list(
-        BookingExport.objects.filter(
-            Q(status=BookingExport.Status.PENDING, updated_at__lt=now - PENDING_GRACE)
-            | Q(status=BookingExport.Status.RUNNING, updated_at__lt=now - STALLED_AFTER)
-        )
-        .order_by("updated_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    """Exports whose task went missing: pending past BookingExport.WAITING_AFTER (the broker
+    was down when it was enqueued) or running with no heartbeat for STALE_AFTER (its worker
+    died)."""
+    return jobs_stalled_ids(BookingExport, now=timezone.now(), limit=limit)
 
 
 def exports_sweep() -> dict[str, int]:

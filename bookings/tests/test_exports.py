@@ -3,6 +3,7 @@
 import csv
 import io
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import StaffFactory, UserFactory
+from booking_site.lib import jobs
 from bookings import services
 from bookings.models import BookingExport, Ticket
 from bookings.services import exports
@@ -102,7 +104,7 @@ def test_export_writes_every_passenger_with_local_times_and_refunds(
     assert response.status_code == 302 and response.url == reverse("bookings:export", args=[export.pk])
     export.refresh_from_db()
     assert export.status == BookingExport.Status.DONE
-    assert (export.rows_done, export.rows_total) == (2, 2)
+    assert (export.progress_done, export.progress_total) == (2, 2)
     header, *rows = _rows(export)
     assert header == exports.HEADER
     by_name = {row[header.index("Passenger")]: dict(zip(header, row, strict=True)) for row in rows}
@@ -158,7 +160,9 @@ def test_second_click_shows_the_running_export_instead_of_starting_another(clien
 
 def test_export_page_refreshes_itself_without_javascript_while_running(client):
     user = UserFactory()
-    export = BookingExport.objects.create(user=user, status=BookingExport.Status.RUNNING, rows_done=3, rows_total=12)
+    export = BookingExport.objects.create(
+        user=user, status=BookingExport.Status.RUNNING, progress_done=3, progress_total=12
+    )
     client.force_login(user)
 
     page = client.get(reverse("bookings:export", args=[export.pk])).content.decode()
@@ -167,15 +171,18 @@ def test_export_page_refreshes_itself_without_javascript_while_running(client):
     assert '<noscript><meta http-equiv="refresh"' in page
     assert 'role="progressbar"' in page and 'aria-valuenow="25"' in page
     assert "3 of 12 bookings written" in page
-    assert "js/export_progress.js" in page
+    assert "js/job_progress.js" in page
+    url = reverse("bookings:export_progress", args=[export.pk])
+    assert f'data-job-progress-url="{url}" data-job-status="running"' in page
     assert progress == {
         "status": "running",
-        "in_progress": True,
+        "status_display": "In progress",
+        "finished": False,
         "done": 3,
         "total": 12,
         "percent": 25,
         "text": "3 of 12 bookings written",
-        "page_url": reverse("bookings:export", args=[export.pk]),
+        "url": reverse("bookings:export", args=[export.pk]),
     }
 
 
@@ -190,13 +197,14 @@ def test_finished_export_page_shows_download_link_and_expiry_without_refreshing(
 
     assert reverse("bookings:export_download", args=[export.pk]) in page
     assert "The download link expires on" in page and f"{export.expires_at:%H:%M}" in page
-    assert "http-equiv" not in page and "export_progress.js" not in page
+    assert "http-equiv" not in page and "job_progress.js" not in page
 
 
 @pytest.mark.django_db(transaction=True)
 def test_export_progress_is_committed_as_it_goes(monkeypatch, transatlantic):
     """Another connection (the progress page) sees each chunk's progress while the job runs."""
     monkeypatch.setattr(exports, "CHUNK_SIZE", 2)
+    monkeypatch.setattr(jobs, "REPORT_EVERY_S", 0)  # every chunk, however fast
     user = UserFactory()
     for _ in range(5):
         make_booking(user=user, flight=transatlantic)
@@ -205,15 +213,15 @@ def test_export_progress_is_committed_as_it_goes(monkeypatch, transatlantic):
 
     def read_from_another_connection():
         try:
-            row = BookingExport.objects.values("status", "rows_done", "rows_total").get(pk=export.pk)
-            seen.append((row["status"], row["rows_done"], row["rows_total"]))
+            row = BookingExport.objects.values("status", "progress_done", "progress_total").get(pk=export.pk)
+            seen.append((row["status"], row["progress_done"], row["progress_total"]))
         finally:
             connections.close_all()
 
     def after_progress_update(execute, sql, params, many, context):
         result = execute(sql, params, many, context)
         committed = not connection.in_atomic_block
-        if committed and sql.startswith('UPDATE "bookings_bookingexport"') and '"rows_done" =' in sql:
+        if committed and sql.startswith('UPDATE "bookings_bookingexport"') and '"progress_done" =' in sql:
             reader = threading.Thread(target=read_from_another_connection)
             reader.start()
             reader.join()
@@ -222,8 +230,8 @@ def test_export_progress_is_committed_as_it_goes(monkeypatch, transatlantic):
     with connection.execute_wrapper(after_progress_update):
         assert exports.export_run(export_id=export.pk) is True
 
-    # Claimed (nothing yet), then after each chunk of two bookings.
-    assert seen == [("running", 0, 0), ("running", 2, 5), ("running", 4, 5), ("running", 5, 5)]
+    # Claimed (nothing yet), the total, then after each chunk of two bookings.
+    assert seen == [("running", 0, 0), ("running", 0, 5), ("running", 2, 5), ("running", 4, 5), ("running", 5, 5)]
 
 
 def test_done_export_writes_one_alert_and_one_email_with_an_absolute_link(
@@ -341,7 +349,7 @@ def test_sweep_runs_an_export_whose_task_was_lost(client, transatlantic):
     client.post(reverse("bookings:export_start"))  # on-commit callback never ran: the task was lost
     export = BookingExport.objects.get(user=user)
 
-    with time_machine.travel(timezone.now() + exports.PENDING_GRACE + timedelta(seconds=5)):
+    with time_machine.travel(timezone.now() + BookingExport.WAITING_AFTER + timedelta(seconds=5)):
         result = booking_exports_sweep.delay().get()
 
     export.refresh_from_db()
@@ -375,7 +383,7 @@ def test_export_starts_while_the_broker_is_down_and_the_sweep_runs_it_later(
     assert export.status == BookingExport.Status.PENDING
 
     # The broker is back: the next sweep finds the export nobody picked up and runs it.
-    with time_machine.travel(timezone.now() + exports.PENDING_GRACE + timedelta(seconds=5)):
+    with time_machine.travel(timezone.now() + BookingExport.WAITING_AFTER + timedelta(seconds=5)):
         booking_exports_sweep.delay().get()
     export.refresh_from_db()
     assert export.status == BookingExport.Status.DONE
@@ -389,7 +397,7 @@ def test_the_sweep_with_the_broker_down_tries_one_publish_and_leaves_lost_export
         make_booking(user=user, flight=transatlantic)
         BookingExport.objects.create(user=user)  # pending: its task was lost
     with broker(UNREACHABLE):
-        with time_machine.travel(timezone.now() + exports.PENDING_GRACE + timedelta(seconds=5)):
+        with time_machine.travel(timezone.now() + BookingExport.WAITING_AFTER + timedelta(seconds=5)):
             result = booking_exports_sweep()  # the task's body, in this process, as a worker runs it
         attempts, skipped = publish_breaker.attempts, publish_breaker.skipped
 
@@ -402,10 +410,12 @@ def test_the_sweep_with_the_broker_down_tries_one_publish_and_leaves_lost_export
 def test_a_live_running_export_is_not_taken_over_but_a_stalled_one_is(transatlantic):
     user = UserFactory()
     make_booking(user=user, flight=transatlantic)
-    export = BookingExport.objects.create(user=user, status=BookingExport.Status.RUNNING)
+    export = BookingExport.objects.create(
+        user=user, status=BookingExport.Status.RUNNING, run_id=uuid.uuid4(), heartbeat_at=timezone.now()
+    )
 
     assert _run(export.pk) is False  # another worker is on it
-    with time_machine.travel(timezone.now() + exports.STALLED_AFTER + timedelta(minutes=1)):
+    with time_machine.travel(timezone.now() + BookingExport.STALE_AFTER + timedelta(minutes=1)):
         assert _run(export.pk) is True  # that worker died: this run finishes the job
 
     export.refresh_from_db()
@@ -420,7 +430,7 @@ def test_export_query_count_does_not_grow_with_bookings(django_assert_max_num_qu
     export = BookingExport.objects.create(user=user)
 
     # claim, user, ids, total, one chunk (bookings with flights and airports, their tickets),
-    # progress, then the finishing transaction: lock, save, alert, outbox (+ savepoints).
+    # progress, then the finishing transaction: the finishing UPDATE, alert, outbox (+ savepoints).
     with django_assert_max_num_queries(16):
         assert exports.export_run(export_id=export.pk) is True
 

@@ -6,5 +6,5 @@
   airports loaded once for the file instead of a query per cell; row-numbered errors.
 - `services`: `flight_import_start` (store the upload, enqueue) and `flight_import_run` (the
   task's work: validate everything, then import every row in one transaction, or nothing).
-- `selectors`: the status page's reads, live progress included.
+- `selectors`: the status page's reads (the recent imports, the progress sentence).
 """

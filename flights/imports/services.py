@@ -1,21 +1,28 @@
-"""Writes for flight imports: store an upload and enqueue it; run it, once, all or nothing."""
+"""Writes for flight imports: store an upload and enqueue it; run it, once, all or nothing.
+
+The run claims, reports and finishes through the toolbox's job helpers
+(booking_site/lib/jobs.py); what is the import's own is here: reading and checking the rows,
+and writing them in one transaction."""
 
 import hashlib
 import logging
 import uuid
-from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
 from booking_site.lib.broker import task_publish
 from booking_site.lib.db import violated_constraint
+from booking_site.lib.jobs import (
+    JobReporter,
+    job_claim,
+    job_finish,
+    job_progress_outside_transaction,
+    jobs_stalled_ids,
+)
 from booking_site.lib.text import printable
 
 from ..exceptions import FlightError
@@ -23,19 +30,19 @@ from ..models import Flight, FlightImport
 from ..search_cache import search_cache_invalidate_route_days
 from ..services import flight_update
 from .parsing import ImportFileError, check_size, read_rows
-from .selectors import progress_key
 from .validation import MAX_ERRORS, validate_rows
 
 logger = logging.getLogger(__name__)
 
-# Celery limits of the import task (flights.tasks); a run that started longer ago than the hard
-# limit plus a margin is dead, and its import may be claimed again.
+# Celery limits of the import task (flights.tasks). When a run counts as stalled (its
+# heartbeat stopped) and a pending import as lost: FlightImport.STALE_AFTER and WAITING_AFTER.
 IMPORT_SOFT_TIME_LIMIT = 15 * 60
 IMPORT_TIME_LIMIT = IMPORT_SOFT_TIME_LIMIT + 60
-STALE_AFTER = timedelta(seconds=IMPORT_TIME_LIMIT + 60)
-RESUME_AFTER = timedelta(minutes=1)  # a pending import this old lost its task (broker outage)
 BATCH_SIZE = 1000  # flights per INSERT, and between progress reports while importing
-PROGRESS_TIMEOUT = 24 * 3600
+CLASHED = (
+    "While this file was being imported, someone else added one of its flights, so nothing "
+    "was imported. Upload the file again: flights that now exist will be left as they are."
+)
 
 
 def flight_import_start(*, user: User, upload: File, token: uuid.UUID | None = None) -> FlightImport:
@@ -59,7 +66,7 @@ def flight_import_start(*, user: User, upload: File, token: uuid.UUID | None = N
         created_by=user,
         file_name=printable(upload.name or "upload.csv")[-255:] or "upload.csv",
         file_size=len(data),
-        total_rows=len(parsed.rows),
+        progress_total=len(parsed.rows),
         upload_key=upload_key,
     )
     # A generated storage name: the uploaded name is only shown, never used as a path.
@@ -85,43 +92,14 @@ def _enqueue(import_id: int) -> None:
 
 
 def flight_imports_resume() -> int:
-    """Enqueue again the imports still pending a minute after upload (their task was never
-    published, or was lost), and those whose run stopped without finishing (its worker died:
-    started longer ago than the task's time limit allows). Running an import twice does it
-    once, so this is always safe. Returns how many were enqueued."""
-    now = timezone.now()
-    lost = Q(status=FlightImport.Status.PENDING, created_at__lt=now - RESUME_AFTER)
-    stalled = Q(status__in=FlightImport.RUNNING, started_at__lt=now - STALE_AFTER)
-    ids = list(FlightImport.objects.filter(lost | stalled).order_by("pk").values_list("pk", flat=True)[:100])
+    """Enqueue again the imports whose task was lost (`jobs_stalled_ids`): still pending a
+    minute after upload (the task was never published), or running with no heartbeat for
+    FlightImport.STALE_AFTER (its worker died). Running an import twice does it once, so this
+    is always safe. Returns how many were enqueued."""
+    ids = jobs_stalled_ids(FlightImport, now=timezone.now())
     for import_id in ids:
         _enqueue(import_id)
     return len(ids)
-
-
-class _Progress:
-    """Rows validated and imported, in the cache: the import's own writes are inside one
-    transaction, invisible to the status page until it commits. Redis down: the first failed
-    write is logged and the rest are skipped (each would wait for its socket timeout); the
-    page then shows the phase counters of the row."""
-
-    def __init__(self, import_id: int):
-        self.key = progress_key(import_id)
-        self.validated = 0
-        self.imported = 0
-        self.available = True
-
-    def report(self, *, validated: int | None = None, imported: int | None = None) -> None:
-        if validated is not None:
-            self.validated = validated
-        if imported is not None:
-            self.imported = imported
-        if not self.available:
-            return
-        # django-redis answers True once stored, None when Redis could not be reached (the
-        # cache ignores Redis errors and logs them).
-        if not cache.set(self.key, {"validated": self.validated, "imported": self.imported}, PROGRESS_TIMEOUT):
-            logger.warning("Import progress cannot be written to the cache; not trying again")
-            self.available = False
 
 
 class _RowsRefused(Exception):
@@ -130,29 +108,12 @@ class _RowsRefused(Exception):
         self.errors = errors
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    created: int
-    updated: int
-    unchanged: int
+class _ClaimLost(Exception):
+    """Another run took the import over: this run's transaction must not commit."""
 
 
-def _claim(import_id: int) -> bool:
-    """Mark the import as ours to run; False if it is finished or another run has it. One
-    conditional UPDATE decides, so two workers (or a redelivered task) cannot both run it."""
-    now = timezone.now()
-    runnable = Q(status=FlightImport.Status.PENDING) | Q(
-        status__in=FlightImport.RUNNING, started_at__lt=now - STALE_AFTER
-    )
-    return bool(
-        FlightImport.objects.filter(runnable, pk=import_id).update(
-            status=FlightImport.Status.VALIDATING, started_at=now, rows_validated=0, rows_imported=0
-        )
-    )
-
-
-def _finish(import_id: int, status: str, **fields) -> None:
-    FlightImport.objects.filter(pk=import_id).update(status=status, finished_at=timezone.now(), **fields)
+def _finish(import_id: int, run_id: uuid.UUID, status: str, **fields) -> bool:
+    return job_finish(FlightImport, import_id, run_id, status, **fields)
 
 
 def flight_import_run(*, import_id: int) -> bool:
@@ -163,82 +124,72 @@ def flight_import_run(*, import_id: int) -> bool:
     `invalid` with row-numbered errors (the first MAX_ERRORS). Search results showing the new
     flights' route-days are invalidated after commit.
 
-    Returns False without doing anything if the import is finished or another run has it, so
-    running it twice does the work once. An unexpected error marks it `failed` (nothing was
+    Returns True if this call finished the import. Returns False without doing anything if
+    the import is finished or a live run has it (`job_claim`), so running it twice does the
+    work once. An import whose run stalled is taken over, and the stalled run can no longer
+    commit its rows: the import is marked done in the same transaction that writes them, by
+    the run that owns it (the stalled one rolls back and returns False). Progress and the
+    heartbeat go to the row in both phases, also while the import transaction is open
+    (`job_progress_outside_transaction`). An unexpected error marks it `failed` (nothing was
     written) and is raised.
     """
-    if not _claim(import_id):
+    run_id = job_claim(FlightImport, import_id, now=timezone.now(), status=FlightImport.Status.VALIDATING)
+    if run_id is None:
         return False
     flight_import = FlightImport.objects.get(pk=import_id)
-    progress = _Progress(import_id)
-    progress.report(validated=0, imported=0)
     try:
-        _run(flight_import, progress)
+        return _run(flight_import, run_id)
     except Exception:
         _finish(
             import_id,
+            run_id,
             FlightImport.Status.FAILED,
             errors=["The import stopped unexpectedly, so nothing was imported. Upload the file again."],
             error_count=1,
         )
         raise
-    return True
 
 
-def _run(flight_import: FlightImport, progress: _Progress) -> None:
+def _run(flight_import: FlightImport, run_id: uuid.UUID) -> bool:
+    """The import's work once claimed; False if another run took it over meanwhile."""
     import_id = flight_import.pk
+    report = JobReporter(FlightImport, import_id, run_id)
     try:
         with flight_import.file.open("rb") as stored:
             parsed = read_rows(stored.read())
     except ImportFileError as error:
-        _finish(import_id, FlightImport.Status.INVALID, errors=[str(error)], error_count=1)
-        return
+        return _finish(import_id, run_id, FlightImport.Status.INVALID, errors=[str(error)], error_count=1)
     total = len(parsed.rows)
-    validation = validate_rows(parsed.rows, on_progress=lambda count: progress.report(validated=count))
-    FlightImport.objects.filter(pk=import_id).update(total_rows=total, rows_validated=total)
+    report(0, total)
+    validation = validate_rows(parsed.rows, on_progress=report)
     if validation.error_count:
-        _finish(
+        return _finish(
             import_id,
+            run_id,
             FlightImport.Status.INVALID,
+            progress_done=total,
             errors=validation.errors,
             error_count=validation.error_count,
         )
-        return
 
-    FlightImport.objects.filter(pk=import_id).update(status=FlightImport.Status.IMPORTING)
+    if not report(0, total, status=FlightImport.Status.IMPORTING):
+        return False  # another run took the import over while this one was checking rows
     try:
-        outcome = _import(validation.rows, progress)
+        # The import's own writes are invisible until it commits: its progress reports go
+        # through a connection of their own, so the status page and the sweep see them.
+        with job_progress_outside_transaction():
+            _import(import_id, run_id, validation.rows, report)
+    except _ClaimLost:
+        logger.warning("Flight import %s was taken over by another run; this run's rows were rolled back", import_id)
+        return False
     except _RowsRefused as refused:
-        _finish(
-            import_id,
-            FlightImport.Status.INVALID,
-            errors=refused.errors[:MAX_ERRORS],
-            error_count=len(refused.errors),
-        )
-        return
+        status, errors, error_count = FlightImport.Status.INVALID, refused.errors[:MAX_ERRORS], len(refused.errors)
     except IntegrityError:
         logger.warning("Flight import %s clashed with a concurrent schedule change", import_id, exc_info=True)
-        _finish(
-            import_id,
-            FlightImport.Status.FAILED,
-            errors=[
-                "While this file was being imported, someone else added one of its flights, so nothing "
-                "was imported. Upload the file again: flights that now exist will be left as they are."
-            ],
-            error_count=1,
-        )
-        return
-    progress.report(imported=total)
-    _finish(
-        import_id,
-        FlightImport.Status.DONE,
-        rows_imported=total,
-        created_count=outcome.created,
-        updated_count=outcome.updated,
-        unchanged_count=outcome.unchanged,
-        errors=[],
-        error_count=0,
-    )
+        status, errors, error_count = FlightImport.Status.FAILED, [CLASHED], 1
+    else:
+        return True  # finished as done by _import, in its transaction
+    return _finish(import_id, run_id, status, errors=errors, error_count=error_count)
 
 
 def _existing(rows: list[tuple[int, dict]]) -> dict[tuple, Flight]:
@@ -267,9 +218,11 @@ def _is_unchanged(flight: Flight, fields: dict) -> bool:
     )
 
 
-def _import(rows: list[tuple[int, dict]], progress: _Progress) -> _Outcome:
-    """All rows in one transaction. Updates run last, so the flight rows they lock stay locked
-    (bookings on them waiting) only for the end of the transaction."""
+def _import(import_id: int, run_id: uuid.UUID, rows: list[tuple[int, dict]], report: JobReporter) -> None:
+    """All rows in one transaction, which also marks the import done: it commits only if this
+    run still owns the import (else _ClaimLost, and nothing is written). Updates run last, so
+    the flight rows they lock stay locked (bookings on them waiting) only for the end of the
+    transaction."""
     with transaction.atomic():
         existing = _existing(rows)
         new, changed, unchanged = [], [], 0
@@ -282,12 +235,14 @@ def _import(rows: list[tuple[int, dict]], progress: _Progress) -> _Outcome:
             else:
                 changed.append((row_number, flight, fields))
         done = unchanged
-        progress.report(imported=done)
+        report(done)
         for start in range(0, len(new), BATCH_SIZE):
             batch = new[start : start + BATCH_SIZE]
             Flight.objects.bulk_create(batch)
             done += len(batch)
-            progress.report(imported=done)
+            report(done)
+        if changed:
+            report(done, force=True)  # the updates may wait for flight locks: show the count until then
         errors = []
         # Each update locks its flight until the import commits: in pk order, as every other
         # multi-flight lock here, so two imports (or an import and a removal) cannot deadlock.
@@ -299,13 +254,24 @@ def _import(rows: list[tuple[int, dict]], progress: _Progress) -> _Outcome:
                 errors.append(
                     (row_number, f"Row {row_number}: flight {flight.number} exists and cannot be updated: {error}")
                 )
-            if index % 100 == 0 or index == len(changed):
-                progress.report(imported=done + index)
+            report(done + index)
         if errors:
             raise _RowsRefused([text for _, text in sorted(errors)])  # rolls every write back
+        finished = _finish(
+            import_id,
+            run_id,
+            FlightImport.Status.DONE,
+            progress_done=len(rows),
+            created_count=len(new),
+            updated_count=len(changed),
+            unchanged_count=unchanged,
+            errors=[],
+            error_count=0,
+        )
+        if not finished:
+            raise _ClaimLost()  # rolls every write back: the run that owns the import does it
         route_days = {
             (flight.origin_id, flight.destination_id, flight.departs_at.astimezone(flight.origin.zone).date())
             for flight in new
         }
         transaction.on_commit(lambda: search_cache_invalidate_route_days(route_days))
-    return _Outcome(created=len(new), updated=len(changed), unchanged=unchanged)

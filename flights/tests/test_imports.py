@@ -5,6 +5,7 @@ sample file, access, the one-time token): staff/tests/test_imports.py."""
 
 import threading
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from unittest import mock
@@ -20,7 +21,6 @@ from django.utils import timezone
 from accounts.tests.factories import StaffFactory
 from bookings.tests.factories import make_booking
 from flights.imports.parsing import COLUMNS, ImportFileError, read_rows
-from flights.imports.selectors import flight_import_progress
 from flights.imports.services import flight_import_run, flight_import_start, flight_imports_resume
 from flights.imports.validation import MAX_ERRORS
 from flights.models import Flight, FlightImport
@@ -102,7 +102,7 @@ def test_the_upload_is_kept_in_the_default_storage(staff, airports, django_captu
     assert flight_import.created_by == staff and flight_import.status == FlightImport.Status.PENDING
     assert flight_import.file.name.startswith("flight-imports/") and flight_import.file.name.endswith(".csv")
     assert (tmp_path / flight_import.file.name).read_bytes() == data
-    assert (flight_import.file_name, flight_import.file_size, flight_import.total_rows) == (
+    assert (flight_import.file_name, flight_import.file_size, flight_import.progress_total) == (
         "my schedule.csv",
         len(data),
         1,
@@ -151,13 +151,14 @@ def test_search_results_for_the_imported_route_days_are_invalidated(
 
 
 def test_an_import_goes_through_with_redis_down(staff_client, airports, django_capture_on_commit_callbacks, settings):
-    """Progress and search invalidation live in Redis; neither may stop an import."""
+    """Search invalidation lives in Redis; it may not stop an import (progress is in the row)."""
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:9/0"}}
     upload(staff_client, csv_bytes([row(), row(number="SK102")]), django_capture_on_commit_callbacks)
     flight_import = latest_import()
     assert flight_import.status == FlightImport.Status.DONE and Flight.objects.count() == 2
+    assert flight_import.created_count == 2
     progress = staff_client.get(reverse("staff:import_progress", args=[flight_import.pk])).json()
-    assert (progress["rows_validated"], progress["rows_imported"], progress["created"]) == (2, 2, 2)
+    assert (progress["done"], progress["total"], progress["percent"], progress["finished"]) == (2, 2, 100, True)
 
 
 def test_a_search_cached_before_the_import_shows_the_imported_flight(
@@ -212,7 +213,7 @@ def test_one_bad_row_among_many_imports_nothing(staff_client, airports, django_c
     flight_import = latest_import()
     assert flight_import.status == FlightImport.Status.INVALID
     assert flight_import.errors == ["Row 43: capacity: Ensure this value is less than or equal to 600."]
-    assert flight_import.total_rows == 60 and flight_import.rows_validated == 60 and flight_import.rows_imported == 0
+    assert (flight_import.progress_done, flight_import.progress_total) == (60, 60)  # every row was checked
     assert not Flight.objects.exists()
 
 
@@ -429,15 +430,19 @@ def test_running_the_import_twice_does_the_work_once(staff, airports, django_cap
     assert Flight.objects.count() == 1
 
 
-def test_an_import_whose_worker_died_long_ago_can_run_again(staff, airports, django_capture_on_commit_callbacks):
+def test_an_import_whose_worker_died_can_run_again(staff, airports, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         flight_import = flight_import_start(user=staff, upload=ContentFile(csv_bytes([row()]), name="a.csv"))
     FlightImport.objects.filter(pk=flight_import.pk).update(
-        status=FlightImport.Status.IMPORTING, started_at=timezone.now() - timedelta(seconds=30)
+        status=FlightImport.Status.IMPORTING,
+        run_id=uuid.uuid4(),
+        started_at=timezone.now() - timedelta(hours=2),
+        heartbeat_at=timezone.now() - timedelta(seconds=30),
     )
-    assert flight_import_run(import_id=flight_import.pk) is False  # may still be running
+    assert flight_import_run(import_id=flight_import.pk) is False  # its heartbeat is recent: still running
     assert flight_imports_resume() == 0
-    FlightImport.objects.filter(pk=flight_import.pk).update(started_at=timezone.now() - timedelta(hours=2))
+    stopped = timezone.now() - FlightImport.STALE_AFTER - timedelta(seconds=1)
+    FlightImport.objects.filter(pk=flight_import.pk).update(heartbeat_at=stopped)
     with django_capture_on_commit_callbacks(execute=True):
         assert flight_imports_resume() == 1  # the sweep hands it to a worker again
     flight_import.refresh_from_db()
@@ -465,10 +470,11 @@ def test_an_import_the_broker_never_got_is_enqueued_again_by_the_sweep(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_progress_is_visible_while_the_import_transaction_is_open(settings, airports):
+def test_progress_is_visible_while_the_import_transaction_is_open(settings, airports, client):
     """The import holds its transaction open (a changed row waits for a flight row another
-    connection has locked); meanwhile the status reads its progress and the schedule shows
-    none of its new flights."""
+    connection has locked); meanwhile its row shows the progress and a fresh heartbeat (the
+    reports go through a connection of their own), the status JSON says so, and the schedule
+    shows none of its new flights."""
     settings.BOOKING_LOCK_TIMEOUT_MS = 20_000
     departs = datetime.combine(DAY, datetime.strptime("09:15", "%H:%M").time(), tzinfo=ZoneInfo("Europe/London"))
     locked = FlightFactory(
@@ -479,8 +485,11 @@ def test_progress_is_visible_while_the_import_transaction_is_open(settings, airp
         arrives_at=departs + timedelta(hours=7, minutes=50),
     )
     rows = [row(number="SK100", price="1.00")] + [row(number=f"SK{200 + index}") for index in range(1200)]
+    staff = StaffFactory()
     with mock.patch("flights.tasks.flight_import_run.delay"):  # the broker: this test runs the task itself
-        flight_import = flight_import_start(user=StaffFactory(), upload=ContentFile(csv_bytes(rows), name="a.csv"))
+        flight_import = flight_import_start(user=staff, upload=ContentFile(csv_bytes(rows), name="a.csv"))
+    claimed_at = timezone.now()
+    client.force_login(staff)
 
     def run():
         try:
@@ -493,20 +502,23 @@ def test_progress_is_visible_while_the_import_transaction_is_open(settings, airp
         worker = threading.Thread(target=run)
         worker.start()
         deadline = time.monotonic() + 15
-        progress = {}
         while time.monotonic() < deadline:
             flight_import.refresh_from_db()
-            progress = flight_import_progress(flight_import)
-            if progress["rows_imported"] >= 1200:
+            if flight_import.status == FlightImport.Status.IMPORTING and flight_import.progress_done >= 1200:
                 break
             time.sleep(0.05)
-        assert progress["status"] == "importing" and progress["rows_validated"] == 1201
-        assert progress["rows_imported"] >= 1200 and progress["finished"] is False
+        assert flight_import.status == FlightImport.Status.IMPORTING and not flight_import.is_finished
+        assert flight_import.progress_done >= 1200 and flight_import.progress_total == 1201
+        assert flight_import.heartbeat_at >= claimed_at
+        progress = client.get(reverse("staff:import_progress", args=[flight_import.pk])).json()
+        assert progress["status"] == "importing" and progress["finished"] is False
+        assert progress["done"] >= 1200 and progress["total"] == 1201 and progress["text"].startswith("Importing rows")
         assert Flight.objects.count() == 1  # the import's rows are not committed yet
     worker.join(timeout=30)
     flight_import.refresh_from_db()
     assert flight_import.status == FlightImport.Status.DONE
     assert (flight_import.created_count, flight_import.updated_count) == (1200, 1)
+    assert (flight_import.progress_done, flight_import.progress_total) == (1201, 1201)
     assert Flight.objects.count() == 1201
 
 

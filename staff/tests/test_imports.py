@@ -51,13 +51,27 @@ def test_a_waiting_import_refreshes_itself_and_reports_progress_as_json(
     page = staff_client.get(reverse("staff:import_status", args=[flight_import.pk])).content.decode()
     assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in page
     assert "Waiting for a worker" in page
-    progress = staff_client.get(reverse("staff:import_progress", args=[flight_import.pk])).json()
-    assert progress["finished"] is False and progress["status"] == "pending" and progress["total_rows"] == 1
+    url = reverse("staff:import_progress", args=[flight_import.pk])
+    assert f'data-job-progress-url="{url}" data-job-status="pending"' in page and "js/job_progress.js" in page
+    status_page = reverse("staff:import_status", args=[flight_import.pk])
+    progress = staff_client.get(url).json()
+    assert progress == {
+        "status": "pending",
+        "status_display": "Waiting for a worker",
+        "finished": False,
+        "done": 0,
+        "total": 1,
+        "percent": 0,
+        "text": "Waiting for a worker to start the import",
+        "url": status_page,
+    }
 
     flight_import_run(import_id=flight_import.pk)
-    progress = staff_client.get(reverse("staff:import_progress", args=[flight_import.pk])).json()
-    assert progress["finished"] is True and progress["created"] == 1
-    assert (progress["rows_validated"], progress["rows_imported"], progress["imported_percent"]) == (1, 1, 100)
+    progress = staff_client.get(url).json()
+    assert progress["finished"] is True and progress["status"] == "done" and progress["url"] == status_page
+    assert (progress["done"], progress["total"], progress["percent"]) == (1, 1, 100)
+    page = staff_client.get(status_page).content.decode()
+    assert "http-equiv" not in page and "job_progress.js" not in page
 
 
 def test_the_sample_file_explains_the_columns_and_imports_cleanly(

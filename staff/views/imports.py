@@ -4,10 +4,12 @@ import uuid
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from booking_site.lib.jobs import job_progress_data
 from flights.imports.parsing import COLUMNS, ImportFileError, sample_csv
-from flights.imports.selectors import flight_import_progress, flight_imports_recent
+from flights.imports.selectors import flight_import_progress_text, flight_imports_recent
 from flights.imports.services import flight_import_start
 from flights.imports.validation import MAX_ERRORS
 from flights.models import Airport, FlightImport
@@ -57,16 +59,26 @@ def import_sample(request):
     return response
 
 
+def _progress(flight_import: FlightImport) -> dict:
+    return job_progress_data(
+        flight_import,
+        text=flight_import_progress_text(flight_import),
+        url=reverse("staff:import_status", args=[flight_import.pk]),
+    )
+
+
 @staff_required
 @require_GET
 def import_status(request, import_id: int):
+    """The import's progress while it runs (polled by static/js/job_progress.js, or refreshed
+    by the page itself without JavaScript), then its result."""
     flight_import = get_object_or_404(FlightImport.objects.select_related("created_by"), pk=import_id)
     return render(
         request,
         "staff/import_status.html",
         {
             "flight_import": flight_import,
-            "progress": flight_import_progress(flight_import),
+            "progress": _progress(flight_import),
             "refresh_seconds": STATUS_REFRESH_SECONDS,
             "max_errors": MAX_ERRORS,
         },
@@ -76,7 +88,8 @@ def import_status(request, import_id: int):
 @staff_required
 @require_GET
 def import_progress(request, import_id: int):
+    """The status page's JSON: the shape every job's progress has (`job_progress_data`)."""
     flight_import = get_object_or_404(FlightImport, pk=import_id)
-    response = JsonResponse(flight_import_progress(flight_import))
+    response = JsonResponse(_progress(flight_import))
     response["Cache-Control"] = "no-store"
     return response

@@ -10,14 +10,20 @@ import re
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from django.core.files.base import ContentFile
+from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
+from booking_site.lib.jobs import job_claim, job_progress
 from bookings.models import BookingExport
 from bookings.services import exports
 from bookings.tests.factories import make_booking
+from flights.imports.services import flight_import_run, flight_import_start
 from flights.models import Flight, FlightImport
 from flights.tests.factories import AirportFactory, FlightFactory
 from notifications.models import Alert, OutboxMessage
@@ -137,6 +143,36 @@ def test_passenger_exports_bookings_follows_the_alert_and_downloads_the_csv(page
     assert not Alert.objects.filter(user_id=ada.pk, read_at__isnull=True).exists()
 
 
+def test_the_export_page_follows_a_running_export_and_shows_the_file_when_ready(page, screenshot, two_flights):
+    """The page polls the export's progress (static/js/job_progress.js): the bar and the
+    sentence move as the job reports, and the page turns into the download once it is done."""
+    ada = UserFactory(first_name="Ada", last_name="Lovelace", email="ada@example.test")
+    make_booking(user=ada, flight=two_flights["SK330"], names=["Ada Lovelace"])
+    make_booking(user=ada, flight=two_flights["SK117"], names=["Ada Lovelace"])
+    export = BookingExport.objects.create(user=ada)  # its task has not started yet
+    run_id = job_claim(BookingExport, export.pk, now=timezone.now())
+    job_progress(BookingExport, export.pk, run_id, 0, 4)
+    _log_in(page, ada.email, "Ada Lovelace")
+
+    page.goto(reverse("bookings:export", args=[export.pk]))
+    bar = page.get_by_role("progressbar", name="Export progress")
+    expect(page.get_by_text("0 of 4 bookings written")).to_be_visible()
+    expect(bar).to_have_attribute("aria-valuenow", "0")
+
+    job_progress(BookingExport, export.pk, run_id, 3)
+    expect(page.get_by_text("3 of 4 bookings written")).to_be_visible()
+    expect(bar).to_have_attribute("aria-valuenow", "75")
+    expect(bar).to_contain_text("75%")
+    screenshot(page, "export-progress")
+
+    # That run's worker dies; the sweep's run takes the export over and writes the file.
+    BookingExport.objects.filter(pk=export.pk).update(heartbeat_at=timezone.now() - BookingExport.STALE_AFTER * 2)
+    assert exports.export_run(export_id=export.pk) is True
+    expect(page.get_by_role("heading", name="Your file is ready")).to_be_visible()
+    expect(page.get_by_text("2 bookings, one row per passenger")).to_be_visible()
+    expect(page.get_by_role("progressbar")).to_have_count(0)
+
+
 def _import_file(rows: list[str]) -> dict:
     return {
         "name": "summer-schedule.csv",
@@ -212,6 +248,40 @@ def test_staff_imports_flights_fixes_a_bad_row_and_reimporting_changes_nothing(p
     expect(found).to_contain_text("10:20")
     expect(found).to_contain_text("13:10")
     expect(found).to_contain_text("180 seats left")
+
+
+def test_the_import_status_page_follows_each_step_and_shows_the_result(page, screenshot, airports):
+    """The status page polls the import's progress (static/js/job_progress.js): waiting, then
+    step 1 (rows checked) and step 2 (rows imported), and the result once it is finished."""
+    staff = StaffFactory(first_name="Grace", last_name="Hopper", email="grace@skyway.test")
+    day = london_day(20)
+    rows = [f"SK{900 + index},LHR,CDG,{day} {8 + index:02d}:00,{day} {9 + index:02d}:15,99.00,," for index in range(4)]
+    data = _import_file(rows)["buffer"]
+    with mock.patch("flights.tasks.flight_import_run.delay"):  # the broker: this test runs the job itself
+        flight_import = flight_import_start(user=staff, upload=ContentFile(data, name="autumn.csv"))
+    _log_in(page, staff.email, "Grace Hopper")
+
+    page.goto(reverse("staff:import_status", args=[flight_import.pk]))
+    expect(page.get_by_text("Waiting for a worker to start the import")).to_be_visible()
+
+    run_id = job_claim(FlightImport, flight_import.pk, now=timezone.now())
+    job_progress(FlightImport, flight_import.pk, run_id, 1)
+    expect(page.get_by_text("Step 1 of 2: Checking rows: 1 of 4")).to_be_visible()  # a new step: the page reloaded
+    job_progress(FlightImport, flight_import.pk, run_id, 3)
+    expect(page.get_by_text("Checking rows: 3 of 4")).to_be_visible()
+    expect(page.get_by_role("progressbar", name="Step 1 of 2: Checking rows: 3 of 4")).to_have_attribute(
+        "aria-valuenow", "75"
+    )
+    job_progress(FlightImport, flight_import.pk, run_id, 2, status=FlightImport.Status.IMPORTING)
+    expect(page.get_by_text("Step 2 of 2: Importing rows: 2 of 4")).to_be_visible()
+    screenshot(page, "import-progress")
+
+    # That run's worker dies; the sweep's run takes the import over and does it all.
+    FlightImport.objects.filter(pk=flight_import.pk).update(heartbeat_at=timezone.now() - FlightImport.STALE_AFTER * 2)
+    assert flight_import_run(import_id=flight_import.pk) is True
+    expect(page.get_by_role("heading", name="Imported", exact=True)).to_be_visible()
+    expect(page.get_by_role("list", name="Result")).to_contain_text("4 flights created")
+    assert Flight.objects.filter(number__startswith="SK9").count() == 4
 
 
 def test_staff_reads_the_confirmation_and_export_ready_mails(page, screenshot, two_flights):
