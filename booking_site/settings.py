@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "accounts.middleware.LastSeenMiddleware",  # at most one UPDATE per user an hour
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "booking_site.middleware.AdminEmptyToFieldMiddleware",  # a Django admin 500 on ?_to_field=
 ]
 
 ROOT_URLCONF = "booking_site.urls"

@@ -714,3 +714,13 @@ def test_flight_page_with_tampered_passenger_query_clamps_to_what_one_booking_al
     assert response.status_code == 200
     assert response.context["passengers"] == count
     assert len(response.context["form"].seat_fields()) == count
+
+
+@pytest.mark.parametrize("action", ["change", "delete"])
+def test_admin_with_an_empty_to_field_shows_the_object_not_a_500(client, action):
+    """django-admin looks up a field named "" for `?_to_field=` (booking_site/middleware.py)."""
+    client.force_login(User.objects.create_superuser(email="root@example.test", password="x-secret-9"))
+    flight = FlightFactory()
+    response = client.get(reverse(f"admin:flights_flight_{action}", args=[flight.pk]), {"_to_field": ""})
+    assert response.status_code == 200
+    assert flight.number in response.content.decode()
