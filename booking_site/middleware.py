@@ -1,5 +1,8 @@
 """Project-wide middleware."""
 
+import re
+import uuid
+
 from django.urls import reverse
 
 TO_FIELD = "_to_field"
@@ -30,3 +33,24 @@ def _without(data):
     data = data.copy()
     data.pop(TO_FIELD)
     return data
+
+
+class RequestIdMiddleware:
+    """Give every request an id: the caller's `X-Request-ID` when it is a short token (a proxy
+    or a client that traces its calls), a new one otherwise. It is on `request.id`, in the
+    response's `X-Request-ID`, and in every API error body, so a support question can quote it."""
+
+    HEADER = "X-Request-ID"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.headers.get(self.HEADER, "")
+        request.id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        response = self.get_response(request)
+        response[self.HEADER] = request.id
+        return response
+
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")

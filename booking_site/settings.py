@@ -4,6 +4,7 @@ Every variable is listed with its development default in `.env.example` and the 
 Secrets have no production default: with DEBUG off, a missing SECRET_KEY stops start-up.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -109,6 +110,12 @@ INSTALLED_APPS = [
     "bookings",
     "notifications",
     "staff",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",  # refresh tokens rotated or logged out
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc from our own static files, not a CDN
+    "django_filters",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -121,7 +128,8 @@ MIDDLEWARE = [
     "accounts.middleware.LastSeenMiddleware",  # at most one UPDATE per user an hour
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "booking_site.middleware.AdminEmptyToFieldMiddleware",  # a Django admin 500 on ?_to_field=
+    "booking_site.middleware.AdminEmptyToFieldMiddleware",
+    "booking_site.middleware.RequestIdMiddleware",  # X-Request-ID on every response; in API errors  # a Django admin 500 on ?_to_field=
 ]
 
 ROOT_URLCONF = "booking_site.urls"
@@ -267,6 +275,76 @@ CELERY_BEAT_SCHEDULE = {
     # Departure reminders: every 15 min; the 23-hour window and the dedupe key make a late,
     # skipped or doubled run harmless (bookings/services/reminders.py).
     "departure-reminders": {"task": "bookings.tasks.departure_reminders_send", "schedule": 900.0},
+}
+
+# The JSON API (api/, docs/api.md). JWT access tokens are short-lived and signed with their
+# own key (never SECRET_KEY), one algorithm, audience and issuer set and checked; refresh
+# tokens rotate and the old one is blacklisted. Session authentication serves the site's
+# own JavaScript (with CSRF).
+if DEBUG:
+    JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="dev-only-jwt-key-never-use-in-production-0123456789")
+else:
+    JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default=None)
+    if not JWT_SIGNING_KEY or JWT_SIGNING_KEY == SECRET_KEY:
+        raise ImproperlyConfigured("JWT_SIGNING_KEY must be set, and differ from SECRET_KEY, when DEBUG is off.")
+API_ACCESS_TOKEN_MINUTES = env.int("API_ACCESS_TOKEN_MINUTES", default=10)
+if not 5 <= API_ACCESS_TOKEN_MINUTES <= 15:
+    raise ImproperlyConfigured("API_ACCESS_TOKEN_MINUTES must be between 5 and 15.")
+API_REFRESH_TOKEN_DAYS = env.int("API_REFRESH_TOKEN_DAYS", default=14)
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=API_ACCESS_TOKEN_MINUTES),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=API_REFRESH_TOKEN_DAYS),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "AUDIENCE": env("JWT_AUDIENCE", default=f"{SITE_URL}/api/v1"),
+    "ISSUER": env("JWT_ISSUER", default=SITE_URL),
+    "LEEWAY": 5,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+# Requests per user (signed in) and per client address, counted in Redis; the auth endpoints
+# (token, signup, refresh) have their own, tighter budget per address.
+API_RATE_USER = env("API_RATE_USER", default="600/min")
+API_RATE_ADDRESS = env("API_RATE_ADDRESS", default="1200/min")
+API_RATE_AUTH = env("API_RATE_AUTH", default="20/min")
+# Idempotency-Key: a stored response is replayed for this long.
+API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.UserThrottle", "api.throttling.AddressThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DATETIME_FORMAT": "iso-8601",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": f"{SITE_NAME} API",
+    "DESCRIPTION": (
+        "Search flights, hold seats, book and cancel, for passengers; the schedule, imports and "
+        "manifests for staff. Guide: docs/api.md. Errors are application/problem+json with a "
+        "stable `code`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularSwaggerView
 
 admin.site.site_header = "Skyway administration"
 admin.site.site_title = "Skyway admin"
@@ -8,7 +9,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("staff/", include("staff.urls")),
+    path("api/v1/", include("api.urls")),
+    # Swagger UI where the DRF ticketing API had it (also at /api/v1/swagger/).
+    path("swagger/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="swagger"),
     path("", include("bookings.urls")),
     path("", include("notifications.urls")),
     path("", include("flights.urls")),
 ]
+
+handler400 = "booking_site.error_views.bad_request"
+handler403 = "booking_site.error_views.permission_denied"
+handler404 = "booking_site.error_views.page_not_found"
+handler500 = "booking_site.error_views.server_error"

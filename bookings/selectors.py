@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from booking_site.lib.text import fold
+from flights import seating
 from flights.models import Flight
 
 from .models import Booking, Ticket
@@ -51,6 +52,11 @@ def booking_for_owner(*, user: User, reference: str) -> Booking:
     return _with_details(Booking.objects.filter(user=user)).get(reference=reference.upper())
 
 
+def bookings_listed(*, user: User) -> QuerySet[Booking]:
+    """The user's paid bookings and their history (not checkouts), newest first, with details."""
+    return _with_details(Booking.objects.filter(user=user, status__in=LISTED).order_by("-created_at", "-pk"))
+
+
 def booking_by_reference(*, reference: str) -> Booking:
     """A booking by reference, with its details, for a visitor the view has already let in."""
     return _with_details(Booking.objects.all()).get(reference=reference.upper())
@@ -81,6 +87,18 @@ def ticket_active_for_booking(*, booking: Booking, ticket_id: int) -> Ticket:
     return Ticket.objects.select_related("booking", "flight__origin", "flight__destination").get(
         pk=ticket_id, booking=booking, booking__status=Booking.Status.CONFIRMED, status=Ticket.Status.ACTIVE
     )
+
+
+def seat_map(*, flight: Flight, taken: set[str] | None = None) -> list[tuple[int, list[dict]]]:
+    """The cabin row by row, each seat ({"seat": flights.seating.Seat, "taken": bool}) with
+    its state now (`taken`: taken_seats, when the caller has it already). The flight page and
+    the API's seat map."""
+    if taken is None:
+        taken = taken_seats(flight_id=flight.pk)
+    return [
+        (row, [{"seat": seat, "taken": seat.label in taken} for seat in seats])
+        for row, seats in seating.rows(flight.capacity, flight.layout)
+    ]
 
 
 def seats_in_use(*, flight_id: int) -> set[str]:

@@ -26,14 +26,6 @@ def _bookable_flight(flight_id: int) -> Flight:
     return get_object_or_404(Flight.objects.select_related("origin", "destination"), pk=flight_id)
 
 
-def _seat_map(flight: Flight, taken: set[str]) -> list[tuple[int, list[dict]]]:
-    """The cabin for the seat map: each row's seats with their state."""
-    return [
-        (row, [{"seat": seat, "taken": seat.label in taken} for seat in seats])
-        for row, seats in seating.rows(flight.capacity, flight.layout)
-    ]
-
-
 @require_http_methods(["GET", "POST"])
 def flight_book(request, flight_id: int):
     """The flight page and checkout step 1: live seats left, the seat map and a seat per
@@ -90,7 +82,7 @@ def flight_book(request, flight_id: int):
             "open_for_booking": not flight.is_cancelled and flight.departs_at > timezone.now(),
             "enough_seats": seats_left >= count,
             "passenger_choices": range(1, settings.MAX_PASSENGERS_PER_BOOKING + 1),
-            "seat_map": _seat_map(flight, taken),
+            "seat_map": selectors.seat_map(flight=flight, taken=taken),
             "hold_minutes": settings.BOOKING_HOLD_MINUTES,
         },
     )

@@ -15,7 +15,8 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "SECURE_SSL_REDIRECT", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if k
+        not in {"DEBUG", "SECRET_KEY", "JWT_SIGNING_KEY", "SECURE_SSL_REDIRECT", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60
@@ -30,6 +31,7 @@ def test_check_deploy_is_clean_under_production_settings():
         "WARNING",
         DEBUG="0",
         SECRET_KEY="x" * 20 + "a-long-random-production-secret-for-the-check",
+        JWT_SIGNING_KEY="y" * 20 + "another-long-random-secret-for-api-tokens",
         DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/booking"),
         ALLOWED_HOSTS="flights.example.com",
     )
@@ -37,9 +39,14 @@ def test_check_deploy_is_clean_under_production_settings():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "JWT_SIGNING_KEY"])
 def test_production_start_up_fails_loudly_without_a_required_setting(missing):
-    env = {"DEBUG": "0", "SECRET_KEY": "s" * 50, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/booking"}
+    env = {
+        "DEBUG": "0",
+        "SECRET_KEY": "s" * 50,
+        "JWT_SIGNING_KEY": "j" * 50,
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/booking",
+    }
     env.pop(missing)
     result = _manage("check", **env)
     assert result.returncode != 0
@@ -52,3 +59,15 @@ def test_every_setting_read_from_the_environment_is_in_env_example():
     documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), flags=re.MULTILINE))
     assert read, "no env() calls found: the pattern is out of date"
     assert read - documented == set()
+
+
+def test_api_tokens_are_not_signed_with_the_secret_key():
+    result = _manage(
+        "check",
+        DEBUG="0",
+        SECRET_KEY="s" * 50,
+        JWT_SIGNING_KEY="s" * 50,
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/booking",
+    )
+    assert result.returncode != 0
+    assert "differ from SECRET_KEY" in result.stderr

@@ -1,0 +1,175 @@
+"""Accounts over the API: sign up, tokens (obtain, refresh with rotation, log out), me.
+
+Sign-up and the profile run the site's own forms (accounts.forms), so a password or a name
+the site refuses, the API refuses with the same message."""
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.exceptions import EmailTaken
+from accounts.forms import ProfileForm, SignupForm
+from accounts.services import user_signup
+
+from ..schema import problem_codes
+from ..serializers.common import run_form
+from ..throttling import AddressThrottle, AuthThrottle, UserThrottle
+
+
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    email_new_routes = serializers.BooleanField(required=False, help_text="E-mail me about new routes")
+    email_monthly_report = serializers.BooleanField(required=False, help_text="A monthly summary of my trips")
+    is_staff = serializers.BooleanField(read_only=True)
+
+
+class SignupSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, style={"input_type": "password"})
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+
+    def validate(self, data):
+        form = SignupForm(
+            {
+                "email": data["email"],
+                "password1": data["password"],
+                "password2": data["password"],
+                "first_name": data["first_name"],
+                "last_name": data["last_name"],
+            }
+        )
+        return run_form(form, names={"password1": "password", "password2": "password"})
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text="Bearer token for the Authorization header; lives 5-15 minutes")
+    refresh = serializers.CharField(help_text="Trade it at auth/token/refresh; used once (rotation)")
+
+
+class SignupResponseSerializer(TokenPairSerializer):
+    user = MeSerializer()
+
+
+def token_pair(user) -> dict:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+class Signup(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [AuthThrottle]
+
+    @extend_schema(
+        operation_id="auth_signup",
+        summary="Create a passenger account",
+        description="Returns the account and a token pair, so the app is signed in at once. "
+        "The password rules are the site's.",
+        request=SignupSerializer,
+        responses={201: SignupResponseSerializer},
+        examples=[
+            OpenApiExample(
+                "Sign up",
+                value={
+                    "email": "ada@example.com",
+                    "password": "a long passphrase",
+                    "first_name": "Ada",
+                    "last_name": "L",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request):
+        serializer = SignupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            user = user_signup(
+                email=data["email"],
+                password=data["password1"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+            )
+        except EmailTaken as error:
+            # The same sign-up twice at once (a retry): the same person gets their tokens.
+            user = authenticate(request, username=data["email"], password=data["password1"])
+            if user is None:
+                raise serializers.ValidationError({"email": [error.message]}) from None
+        return Response(
+            {"user": MeSerializer(user, context={"request": request}).data, **token_pair(user)},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="auth_token",
+        summary="Sign in: e-mail and password for a token pair",
+        examples=[
+            OpenApiExample(
+                "Sign in", value={"email": "ada@example.com", "password": "a long passphrase"}, request_only=True
+            )
+        ],
+    )
+)
+@problem_codes("authentication_failed")
+class TokenObtain(jwt_views.TokenObtainPairView):
+    throttle_classes = [AuthThrottle]
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="auth_token_refresh",
+        summary="A new token pair for a refresh token",
+        description="Rotation: the refresh token sent is blacklisted; use the new one next time.",
+    )
+)
+class TokenRefresh(jwt_views.TokenRefreshView):
+    throttle_classes = [AuthThrottle]
+
+
+@extend_schema_view(
+    post=extend_schema(
+        operation_id="auth_logout",
+        summary="Log out: blacklist a refresh token",
+        description="The refresh token can no longer be used; access tokens already issued run out within minutes.",
+        responses={200: None},
+    )
+)
+class Logout(jwt_views.TokenBlacklistView):
+    throttle_classes = [AuthThrottle]
+
+
+class Me(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [UserThrottle, AddressThrottle]
+
+    @extend_schema(operation_id="me_retrieve", summary="The signed-in account", responses=MeSerializer)
+    def get(self, request):
+        return Response(MeSerializer(request.user, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="me_update",
+        summary="Change names and e-mail preferences",
+        request=MeSerializer,
+        responses=MeSerializer,
+    )
+    def patch(self, request):
+        serializer = MeSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = request.user
+        current = {name: getattr(user, name) for name in ProfileForm.Meta.fields}
+        form = ProfileForm({**current, **serializer.validated_data}, instance=user)
+        run_form(form)
+        form.save()
+        return Response(MeSerializer(user, context={"request": request}).data)
