@@ -1,6 +1,7 @@
 """Django's error handlers (handler400/403/404/500 in urls.py): the site keeps Django's pages;
 under /api/ the answer is the API's problem+json, never an HTML page."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.views import defaults
 
 from api.errors import problem_json
@@ -14,6 +15,8 @@ def _is_api(request) -> bool:
 
 def bad_request(request, exception):
     if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return problem_json(request, "request_too_large", "The request body is too large.")
         return problem_json(request, "bad_request")
     return defaults.bad_request(request, exception)
 

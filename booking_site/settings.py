@@ -275,6 +275,8 @@ CELERY_BEAT_SCHEDULE = {
     # Departure reminders: every 15 min; the 23-hour window and the dedupe key make a late,
     # skipped or doubled run harmless (bookings/services/reminders.py).
     "departure-reminders": {"task": "bookings.tasks.departure_reminders_send", "schedule": 900.0},
+    # API: stored Idempotency-Key responses past API_IDEMPOTENCY_HOURS, stale cancellation quotes.
+    "api-housekeeping": {"task": "api.tasks.api_housekeeping", "schedule": 3600.0},
 }
 
 # The JSON API (api/, docs/api.md). JWT access tokens are short-lived and signed with their
@@ -305,6 +307,8 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
+    # A password change (or reset) ends every access token issued before it.
+    "CHECK_REVOKE_TOKEN": True,
 }
 # Requests per user (signed in) and per client address, counted in Redis; the auth endpoints
 # (token, signup, refresh) have their own, tighter budget per address.

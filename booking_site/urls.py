@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularSwaggerView
+
+from api.views.docs import SwaggerView
 
 admin.site.site_header = "Skyway administration"
 admin.site.site_title = "Skyway admin"
@@ -11,7 +12,7 @@ urlpatterns = [
     path("staff/", include("staff.urls")),
     path("api/v1/", include("api.urls")),
     # Swagger UI where the DRF ticketing API had it (also at /api/v1/swagger/).
-    path("swagger/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="swagger"),
+    path("swagger/", SwaggerView.as_view(url_name="api:schema"), name="swagger"),
     path("", include("bookings.urls")),
     path("", include("notifications.urls")),
     path("", include("flights.urls")),

@@ -1,6 +1,8 @@
 """Holds, bookings, cancellation quotes and exports. Field rules come from the site's forms
 (bookings.forms): the API maps its JSON onto them and their errors back onto its fields."""
 
+import re
+
 from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -12,7 +14,22 @@ from bookings.models import Booking, Ticket
 
 from .common import FlightSerializer, MoneySerializer, absolute, money, run_form
 
-SEAT_LABEL = r"^[0-9]{1,2}[A-Z]$"
+SEAT_LABEL = re.compile(r"[0-9]{1,3}[A-Z]")
+
+
+class SeatLabelField(serializers.CharField):
+    """A seat label like 12A (any case)."""
+
+    default_error_messages = {"invalid": "A seat is a row number and a letter, like 12A."}
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=4, **kwargs)
+
+    def to_internal_value(self, data):
+        label = super().to_internal_value(data).strip().upper()
+        if not SEAT_LABEL.fullmatch(label):
+            self.fail("invalid")
+        return label
 
 
 class HoldCreateSerializer(serializers.Serializer):
@@ -21,7 +38,7 @@ class HoldCreateSerializer(serializers.Serializer):
         min_value=1, max_value=settings.MAX_PASSENGERS_PER_BOOKING, help_text="Party size"
     )
     seats = serializers.ListField(
-        child=serializers.RegexField(SEAT_LABEL, max_length=3, allow_null=True),
+        child=SeatLabelField(allow_null=True),
         required=False,
         max_length=settings.MAX_PASSENGERS_PER_BOOKING,
         help_text="Optional: a seat label (or null: choose for me) per passenger. Without it, the party sits together.",
@@ -104,7 +121,12 @@ class PaymentSerializer(serializers.Serializer):
 
 class BookingCreateSerializer(serializers.Serializer):
     hold = serializers.RegexField(r"^[A-Za-z0-9]{6}$", help_text="The hold's id")
-    passengers = PassengerSerializer(many=True, help_text="One per held seat, in seat order")
+    passengers = PassengerSerializer(
+        many=True,
+        min_length=1,
+        max_length=settings.MAX_PASSENGERS_PER_BOOKING,
+        help_text="One per held seat, in seat order",
+    )
     payment = PaymentSerializer()
 
     def checkout(self, booking: Booking) -> tuple[list, object]:

@@ -63,11 +63,23 @@ def _owned_booking(request, reference: str) -> Booking:
 # Holds ---------------------------------------------------------------------------------------
 
 
+class HoldPages(CursorPagination):
+    ordering = ("hold_expires_at", "pk")
+    page_size = 20
+
+
 class HoldList(APIView):
-    @extend_schema(operation_id="holds_list", summary="My open holds", responses=HoldSerializer(many=True))
+    @extend_schema(
+        operation_id="holds_list",
+        summary="My open holds",
+        description="Holds still holding seats, the first to run out first.",
+        parameters=[OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next`")],
+        responses=HoldSerializer(many=True),
+    )
     def get(self, request):
-        holds = selectors.bookings_on_hold(user=request.user)
-        return Response(HoldSerializer(holds, many=True, context={"request": request}).data)
+        paginator = HoldPages()
+        page = paginator.paginate_queryset(selectors.bookings_on_hold(user=request.user), request, view=self)
+        return paginator.get_paginated_response(HoldSerializer(page, many=True, context={"request": request}).data)
 
     @extend_schema(
         operation_id="holds_create",

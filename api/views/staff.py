@@ -4,13 +4,16 @@ flight, flights.services / bookings.services change it, flights.imports runs an 
 
 from datetime import datetime
 
+import django_filters
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAdminUser
@@ -382,10 +385,20 @@ class UserSerializer(serializers.Serializer):
     last_seen_at = serializers.DateTimeField(allow_null=True)
 
 
-class UserQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text="Part of an e-mail or name")
-    cursor = serializers.CharField(max_length=200, required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=200, required=False)
+class UserFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", max_length=100, help_text="Part of an e-mail or name")
+    is_staff = django_filters.BooleanFilter()
+    is_active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = get_user_model()
+        fields = ["q", "is_staff", "is_active"]
+
+    def search(self, users, name, value):
+        text = value.strip()
+        if not text:
+            return users
+        return users.filter(Q(email__icontains=text) | Q(first_name__icontains=text) | Q(last_name__icontains=text))
 
 
 class UserPages(CursorPagination):
@@ -395,22 +408,13 @@ class UserPages(CursorPagination):
     max_page_size = 200
 
 
-class UserList(StaffOnly, APIView):
-    query_serializer = UserQuerySerializer
+class UserList(StaffOnly, ListAPIView):
+    queryset = get_user_model().objects.all()
+    serializer_class = UserSerializer
+    pagination_class = UserPages
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = UserFilter
 
-    @extend_schema(
-        operation_id="users_list",
-        summary="Accounts, newest first (staff)",
-        parameters=[UserQuerySerializer],
-        responses=UserSerializer(many=True),
-    )
-    def get(self, request):
-        text = parse_query(UserQuerySerializer, request).validated_data.get("q", "").strip()
-        users = get_user_model().objects.all()
-        if text:
-            users = users.filter(
-                Q(email__icontains=text) | Q(first_name__icontains=text) | Q(last_name__icontains=text)
-            )
-        paginator = UserPages()
-        page = paginator.paginate_queryset(users, request, view=self)
-        return paginator.get_paginated_response(UserSerializer(page, many=True, context={"request": request}).data)
+    @extend_schema(operation_id="users_list", summary="Accounts, newest first (staff)")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
