@@ -3,6 +3,7 @@ import secrets
 
 from django.apps import apps as django_apps
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
@@ -45,6 +46,19 @@ def user_signup(*, email: str, password: str, first_name: str, last_name: str) -
             user_id=user.pk,
         )
     return user
+
+
+def user_signup_once(*, email: str, password: str, first_name: str, last_name: str, request=None) -> tuple[User, bool]:
+    """user_signup, forgiving a repeat: the same sign-up sent twice at once (a double click,
+    another tab, a retried API call) gives the account the first one made, when the password
+    matches. Returns (user, created). Raises EmailTaken when someone else has the address."""
+    try:
+        return user_signup(email=email, password=password, first_name=first_name, last_name=last_name), True
+    except EmailTaken:
+        user = authenticate(request, username=email, password=password)
+        if user is None:
+            raise
+        return user, False
 
 
 def admin_ensure(*, email: str, password: str, verbosity: int = 1) -> User | None:

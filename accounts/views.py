@@ -3,7 +3,7 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
@@ -18,7 +18,7 @@ from booking_site.lib.http import safe_next_url
 
 from .exceptions import EmailTaken
 from .forms import ProfileForm, SignupForm
-from .services import user_signup
+from .services import user_signup_once
 from .unsubscribe import BadUnsubscribeToken, unsubscribe_read, user_list_emails_stop
 
 logger = logging.getLogger(__name__)
@@ -37,22 +37,19 @@ def signup(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = user_signup(
+            user, created = user_signup_once(
                 email=data["email"],
                 password=data["password1"],
                 first_name=data["first_name"],
                 last_name=data["last_name"],
+                request=request,
             )
         except EmailTaken as error:
-            # The same address signed up a moment ago (a double click, another tab). If it was
-            # this person, with this password, they are in; anyone else reads the form's error.
-            user = authenticate(request, username=data["email"], password=data["password1"])
-            if user is None:
-                form.add_error("email", error.message)
-                return render(request, "accounts/user_signup.html", {"form": form, "next": next_url})
-            login(request, user)
-            return redirect(next_url or reverse("flights:search"))
+            form.add_error("email", error.message)
+            return render(request, "accounts/user_signup.html", {"form": form, "next": next_url})
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        if not created:  # this person's own sign-up a moment ago (a double click, another tab)
+            return redirect(next_url or reverse("flights:search"))
         messages.success(request, f"Welcome aboard, {user.first_name}! Your account is ready.")
         return redirect(next_url or reverse("flights:search"))
     return render(request, "accounts/user_signup.html", {"form": form, "next": next_url})

@@ -18,6 +18,7 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework_simplejwt import exceptions as jwt_exceptions
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from bookings.exceptions import (
@@ -105,7 +106,9 @@ DOMAIN_ERRORS: tuple[tuple[type[Exception], str], ...] = (
 
 # DRF's own exceptions, by class (subclasses first).
 FRAMEWORK_ERRORS: tuple[tuple[type[Exception], str], ...] = (
+    # simplejwt's: a bad, expired or revoked token, or one whose user is gone or inactive.
     (InvalidToken, "token_not_valid"),
+    (jwt_exceptions.AuthenticationFailed, "token_not_valid"),
     (exceptions.NotAuthenticated, "not_authenticated"),
     (exceptions.AuthenticationFailed, "authentication_failed"),
     (exceptions.PermissionDenied, "permission_denied"),
@@ -220,7 +223,8 @@ def _framework_problem(exc: exceptions.APIException) -> tuple[str, str, dict]:
         return code, f"Too many requests. Try again in {max(math.ceil(exc.wait or 1), 1)} seconds.", {}
     if isinstance(exc, InvalidToken):
         return code, "The token is not valid or has expired.", {}
-    detail = str(exc.detail) if isinstance(exc.detail, str) else CODES[code].title
+    detail = exc.detail.get("detail") if isinstance(exc.detail, dict) else exc.detail  # simplejwt's are dicts
+    detail = str(detail) if isinstance(detail, str) else CODES[code].title
     if code == "permission_denied" and detail.startswith("CSRF Failed"):
         code = "csrf_failed"
     return code, detail, {}

@@ -3,7 +3,6 @@
 Sign-up and the profile run the site's own forms (accounts.forms), so a password or a name
 the site refuses, the API refuses with the same message."""
 
-from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -14,7 +13,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.exceptions import EmailTaken
 from accounts.forms import ProfileForm, SignupForm
-from accounts.services import user_signup
+from accounts.services import user_signup_once
 
 from ..schema import problem_codes
 from ..serializers.common import run_form
@@ -94,17 +93,15 @@ class Signup(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            user = user_signup(
+            user, _created = user_signup_once(
                 email=data["email"],
                 password=data["password1"],
                 first_name=data["first_name"],
                 last_name=data["last_name"],
+                request=request,
             )
-        except EmailTaken as error:
-            # The same sign-up twice at once (a retry): the same person gets their tokens.
-            user = authenticate(request, username=data["email"], password=data["password1"])
-            if user is None:
-                raise serializers.ValidationError({"email": [error.message]}) from None
+        except EmailTaken as error:  # someone else's address (the same person's retry gets in)
+            raise serializers.ValidationError({"email": [error.message]}) from None
         return Response(
             {"user": MeSerializer(user, context={"request": request}).data, **token_pair(user)},
             status=status.HTTP_201_CREATED,

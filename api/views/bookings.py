@@ -14,6 +14,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -68,18 +69,20 @@ class HoldPages(CursorPagination):
     page_size = 20
 
 
-class HoldList(APIView):
+class HoldList(ListAPIView):
+    serializer_class = HoldSerializer
+    pagination_class = HoldPages
+
+    def get_queryset(self):
+        return selectors.bookings_on_hold(user=self.request.user)
+
     @extend_schema(
         operation_id="holds_list",
         summary="My open holds",
         description="Holds still holding seats, the first to run out first.",
-        parameters=[OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next`")],
-        responses=HoldSerializer(many=True),
     )
-    def get(self, request):
-        paginator = HoldPages()
-        page = paginator.paginate_queryset(selectors.bookings_on_hold(user=request.user), request, view=self)
-        return paginator.get_paginated_response(HoldSerializer(page, many=True, context={"request": request}).data)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="holds_create",
@@ -142,22 +145,20 @@ class BookingPages(CursorPagination):
     max_page_size = 100
 
 
-class BookingList(APIView):
+class BookingList(ListAPIView):
+    serializer_class = BookingSerializer
+    pagination_class = BookingPages
+
+    def get_queryset(self):
+        return selectors.bookings_listed(user=self.request.user)
+
     @extend_schema(
         operation_id="bookings_list",
         summary="My bookings",
         description="Paid bookings and their history (cancelled ones too), newest first, by cursor.",
-        parameters=[
-            OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next`"),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="1-100, default 20"),
-        ],
-        responses=BookingSerializer(many=True),
     )
-    def get(self, request):
-        paginator = BookingPages()
-        page = paginator.paginate_queryset(selectors.bookings_listed(user=request.user), request, view=self)
-        data = BookingSerializer(page, many=True, context={"request": request}).data
-        return paginator.get_paginated_response(data)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="bookings_create",

@@ -225,32 +225,31 @@ class SchedulePages(CursorPagination):
 class ScheduleQuerySerializer(serializers.Serializer):
     number = serializers.CharField(max_length=8, required=False, allow_blank=True)
     date = serializers.DateField(required=False, help_text="Local departure day")
-    origin = serializers.CharField(max_length=3, required=False, allow_blank=True)
-    destination = serializers.CharField(max_length=3, required=False, allow_blank=True)
-    cursor = serializers.CharField(max_length=200, required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=200, required=False)
+    origin = serializers.CharField(max_length=3, required=False, allow_blank=True, help_text="IATA code")
+    destination = serializers.CharField(max_length=3, required=False, allow_blank=True, help_text="IATA code")
 
 
-class Schedule(StaffOnly, APIView):
+class Schedule(StaffOnly, ListAPIView):
+    serializer_class = FlightSerializer
+    pagination_class = SchedulePages
     query_serializer = ScheduleQuerySerializer
 
-    @extend_schema(
-        operation_id="schedule_list",
-        summary="The schedule, cancelled flights too (staff)",
-        parameters=[ScheduleQuerySerializer],
-        responses=FlightSerializer(many=True),
-    )
-    def get(self, request):
-        data = parse_query(ScheduleQuerySerializer, request).validated_data
-        flights = flights_for_staff(
+    def get_queryset(self):
+        data = parse_query(ScheduleQuerySerializer, self.request).validated_data
+        return flights_for_staff(
             number=data.get("number", ""),
             day=data.get("date"),
             origin=data.get("origin", ""),
             destination=data.get("destination", ""),
         )
-        paginator = SchedulePages()
-        page = paginator.paginate_queryset(flights, request, view=self)
-        return paginator.get_paginated_response(FlightSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="schedule_list",
+        summary="The schedule, cancelled flights too (staff)",
+        parameters=[ScheduleQuerySerializer(partial=True)],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
 # Imports -------------------------------------------------------------------------------------
