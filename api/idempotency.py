@@ -5,7 +5,8 @@ response is stored and replayed for API_IDEMPOTENCY_HOURS to any request with th
 and the same method, path and body (`Idempotent-Replayed: true`). The same key with a
 different request is 422 `idempotency_key_reused`; while the first is still running, 409
 `idempotency_key_in_use` with Retry-After. Responses that say "try again" (429, 503, 5xx) are
-not stored: the key is free again for the retry.
+not stored, nor are 409 conflicts (sold out, seat taken, busy): the key is free again for
+the retry, which runs afresh.
 
 A claim older than IN_FLIGHT_SECONDS with no response is a request that died (a killed
 worker): the next retry takes it over. The services underneath are idempotent on their own
@@ -33,6 +34,9 @@ HEADER = "Idempotency-Key"
 IN_FLIGHT_SECONDS = 60  # longer than any request may run (gunicorn's timeout is 30 s)
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, no spaces
 REPLAYED_HEADERS = ("Location", "Retry-After")
+# "Try again" answers: the state may change (a seat frees up, a lock is released), so a retry
+# with the same key runs again rather than replaying them.
+NOT_STORED = (409, 429)
 KEY_NAMESPACE = uuid.UUID("6f1d4c3e-8a8b-4f0e-9a51-3c2b1d0e7f64")
 
 
@@ -95,7 +99,7 @@ def _claim(*, user, key: str, fingerprint: str) -> IdempotencyKey | None:
 def _store(*, user, key: str, response) -> None:
     status = response.status_code
     rows = IdempotencyKey.objects.filter(user=user, key=key, response_status__isnull=True)
-    if status >= 500 or status == 429 or not isinstance(response, Response):
+    if status >= 500 or status in NOT_STORED or not isinstance(response, Response):
         rows.delete()
         return
     headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}

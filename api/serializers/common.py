@@ -65,10 +65,15 @@ class FlightSerializer(serializers.Serializer):
     )
     duration_minutes = serializers.SerializerMethodField()
     price = serializers.SerializerMethodField(help_text="Per seat")
-    seats_left = serializers.IntegerField(help_text="May be a few seconds old; a hold checks again.")
+    seats_left = serializers.SerializerMethodField(
+        help_text="May be a few seconds old; a hold checks again. 0 once cancelled"
+    )
     capacity = serializers.IntegerField()
     layout = serializers.CharField(help_text="Cabin layout, e.g. 3-3")
     links = serializers.SerializerMethodField()
+
+    def get_seats_left(self, flight) -> int:
+        return 0 if flight.is_cancelled else flight.seats_left
 
     def get_duration_minutes(self, flight) -> int:
         return int(flight.duration.total_seconds() // 60)

@@ -14,6 +14,7 @@ from .common import FlightSerializer, MoneySerializer, run_form
 # The API's sort names, and the search service's.
 SORTS = {"departure": "departure", "price": "price", "fastest": "duration"}
 MAX_PAGE_SIZE = 100
+MAX_CURSOR_LENGTH = 200
 
 
 class SearchParamsSerializer(serializers.Serializer):
@@ -31,7 +32,10 @@ class SearchParamsSerializer(serializers.Serializer):
     )
     limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=20, help_text="Flights per page")
     cursor = serializers.CharField(
-        max_length=200, required=False, help_text="`next_cursor` of the previous page; a stale one gives the first page"
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="`next_cursor` of the previous page; an empty, stale or malformed one gives the first page",
     )
 
     def validate(self, data):
@@ -47,7 +51,10 @@ class SearchParamsSerializer(serializers.Serializer):
             }
         )
         run_form(form)
-        data["query"] = replace(form.search_query(cursor=data.get("cursor")), page_size=data["limit"])
+        cursor = data.get("cursor") or None
+        if cursor and len(cursor) > MAX_CURSOR_LENGTH:  # no real cursor is this long: page one
+            cursor = None
+        data["query"] = replace(form.search_query(cursor=cursor), page_size=data["limit"])
         return data
 
     @property

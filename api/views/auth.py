@@ -3,6 +3,7 @@
 Sign-up and the profile run the site's own forms (accounts.forms), so a password or a name
 the site refuses, the API refuses with the same message."""
 
+from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -63,6 +64,14 @@ def token_pair(user) -> dict:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+def _same_signup(request, data):
+    """The account a sign-up with these e-mail and password made already, or None."""
+    email, password = (data.get(name) if hasattr(data, "get") else None for name in ("email", "password"))
+    if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
+        return None
+    return authenticate(request, username=email, password=password)
+
+
 class Signup(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -90,7 +99,15 @@ class Signup(APIView):
     )
     def post(self, request):
         serializer = SignupSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # The same sign-up again (a retry after a lost answer): that account, signed in.
+            user = _same_signup(request, request.data)
+            if user is None:
+                raise serializers.ValidationError(serializer.errors)
+            return Response(
+                {"user": MeSerializer(user, context={"request": request}).data, **token_pair(user)},
+                status=status.HTTP_201_CREATED,
+            )
         data = serializer.validated_data
         try:
             user, _created = user_signup_once(

@@ -108,7 +108,17 @@ class FlightWriteSerializer(serializers.Serializer):
             "arrival_date": "arrives_local",
             "arrival_time": "arrives_local",
         }
-        return flight_fields(run_form(form, names=names))
+        fields = flight_fields(run_form(form, names=names))
+        # A time not sent keeps its stored instant: in the hour the clocks go back a local time
+        # names two instants, and reading it back could move the flight.
+        for instant, local, airport in (
+            ("departs_at", "departs_local", "origin"),
+            ("arrives_at", "arrives_local", "destination"),
+        ):
+            unchanged = local not in self.validated_data and data[airport].upper() == (current or {}).get(airport)
+            if unchanged and (current or {}).get(instant) is not None:
+                fields[instant] = current[instant]
+        return fields
 
 
 def _wall_clock(value: str) -> datetime:
@@ -125,6 +135,8 @@ def _current_fields(flight: Flight) -> dict:
         "destination": flight.destination.iata,
         "departs_local": flight.departs_local().replace(tzinfo=None),
         "arrives_local": flight.arrives_local().replace(tzinfo=None),
+        "departs_at": flight.departs_at,
+        "arrives_at": flight.arrives_at,
         "price": flight.price,
         "capacity": flight.capacity,
         "layout": flight.layout,
