@@ -34,7 +34,9 @@ from bookings.exceptions import (
     SeatUnknown,
     SoldOut,
 )
-from flights.exceptions import CapacityBelowBooked, FlightError, FlightNotEditable
+from flights.exceptions import CapacityBelowBooked, FlightError, FlightNotEditable, ScheduleBusy
+
+from .exceptions import NothingToCancel, QuoteExpired
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -46,7 +48,9 @@ class ErrorCode:
     retry_after: int | None = None  # seconds, for 409, 429 and 503
 
 
-# The stable codes, documented in docs/api.md and in the schema of every operation.
+# The stable codes, documented in docs/api.md and in the schema of every operation. Retry-After
+# says when the same request could succeed: seconds for a lock or a lapsing hold, an hour for a
+# state that will not change by itself (the code says what to do instead).
 CODES: dict[str, ErrorCode] = {
     "validation_error": ErrorCode(400, "Some fields are not valid."),
     "parse_error": ErrorCode(400, "The request body is not valid JSON."),
@@ -64,17 +68,18 @@ CODES: dict[str, ErrorCode] = {
     "sold_out": ErrorCode(409, "Not enough seats left.", retry_after=60),
     "seat_taken": ErrorCode(409, "A chosen seat is taken.", retry_after=60),
     "booking_closed": ErrorCode(409, "This flight is not open for booking.", retry_after=3600),
-    "hold_expired": ErrorCode(409, "The hold has expired.", retry_after=1),
+    "hold_expired": ErrorCode(409, "The hold has expired.", retry_after=3600),
     "hold_limit_reached": ErrorCode(409, "Too many open holds.", retry_after=60),
-    "checkout_incomplete": ErrorCode(409, "The booking is not complete.", retry_after=1),
+    "checkout_incomplete": ErrorCode(409, "The booking is not complete.", retry_after=3600),
     "cancellation_closed": ErrorCode(409, "This booking can no longer be cancelled.", retry_after=3600),
     "nothing_to_cancel": ErrorCode(409, "Nothing is left to cancel.", retry_after=3600),
-    "quote_expired": ErrorCode(409, "The cancellation quote has expired.", retry_after=1),
+    "quote_expired": ErrorCode(409, "The cancellation quote has expired.", retry_after=3600),
     "capacity_below_booked": ErrorCode(409, "The change would drop booked seats.", retry_after=60),
-    "flight_not_editable": ErrorCode(409, "This flight cannot be changed now.", retry_after=5),
+    "flight_not_editable": ErrorCode(409, "This flight can no longer be changed.", retry_after=3600),
     "export_not_ready": ErrorCode(409, "The export is not ready yet.", retry_after=2),
     "idempotency_key_in_use": ErrorCode(409, "A request with this Idempotency-Key is in progress.", retry_after=1),
     "export_expired": ErrorCode(410, "The export has expired."),
+    "export_failed": ErrorCode(410, "The export failed."),
     "request_too_large": ErrorCode(413, "The request is too large."),
     "unsupported_media_type": ErrorCode(415, "Send JSON (or multipart for file uploads)."),
     "seat_unknown": ErrorCode(422, "No such seat on this flight."),
@@ -98,8 +103,11 @@ DOMAIN_ERRORS: tuple[tuple[type[Exception], str], ...] = (
     (PaymentDeclined, "payment_declined"),
     (CheckoutIncomplete, "checkout_incomplete"),
     (HoldLimitReached, "hold_limit_reached"),
+    (NothingToCancel, "nothing_to_cancel"),
+    (QuoteExpired, "quote_expired"),
     (BookingError, "booking_error"),
     (CapacityBelowBooked, "capacity_below_booked"),
+    (ScheduleBusy, "busy"),
     (FlightNotEditable, "flight_not_editable"),
     (FlightError, "flight_error"),
 )

@@ -107,11 +107,15 @@ def _store(*, user, key: str, response) -> None:
     rows.update(response_status=status, response_body=response.data, response_headers=headers)
 
 
-def _replay(row: IdempotencyKey) -> Response:
+def _replay(row: IdempotencyKey, request) -> Response:
+    """The stored response; a problem body names this request's id, as its header does."""
+    body = row.response_body
+    if isinstance(body, dict) and "request_id" in body:
+        body = {**body, "request_id": getattr(request, "id", "")}
     headers = dict(row.response_headers)
     content_type = headers.pop("Content-Type", "application/json")
     headers["Idempotent-Replayed"] = "true"
-    return Response(row.response_body, status=row.response_status, headers=headers, content_type=content_type)
+    return Response(body, status=row.response_status, headers=headers, content_type=content_type)
 
 
 def idempotent(handler):
@@ -122,7 +126,7 @@ def idempotent(handler):
         key = request_key(request)
         stored = _claim(user=request.user, key=key, fingerprint=_fingerprint(request))
         if stored is not None:
-            return _replay(stored)
+            return _replay(stored, request)
         try:
             response = handler(view, request, *args, **kwargs)
         except Exception as exc:

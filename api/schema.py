@@ -2,6 +2,7 @@
 operation (its own codes, declared with `@problem_codes(...)` on the view method, plus the
 ones every operation of its kind can return), each with an example body per code."""
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -107,3 +108,23 @@ class ApiAutoSchema(AutoSchema):
                 response["headers"] = headers
             responses.setdefault(str(status), response)
         return responses
+
+
+def errors_section(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the schema's description ends with an "Errors"
+    section (Redoc's #section/Errors, where every problem's `type` points): each code, its
+    status and what it means."""
+    rows = "\n".join(f"| `{code}` | {entry.status} | {entry.title} |" for code, entry in CODES.items())
+    result["info"]["description"] = (
+        result["info"].get("description", "")
+        + "\n\n# Errors\n\nEvery error is `application/problem+json` (RFC 9457) with a stable `code`; "
+        "409, 429 and 503 carry `Retry-After`. A validation error lists messages per field in `errors`.\n\n"
+        "| code | status | meaning |\n|---|---|---|\n" + rows + "\n"
+    )
+    return result
+
+
+class BearerScheme(SimpleJWTScheme):
+    """Our JWTAuthentication (api/authentication.py) is simplejwt's: the same bearer scheme."""
+
+    target_class = "api.authentication.JWTAuthentication"

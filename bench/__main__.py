@@ -1,11 +1,11 @@
 """`python -m bench` (via `make bench`): booking contention, the pgbench floor, web worker memory,
-flight search over a million flights.
+flight search over a million flights, the JSON API's search and holds.
 
 Prints every figure and writes them to bench/results/latest.json. Figures, not tests: targets
 are printed next to the figures, never asserted. Sized for a 2-core machine (~1-2 minutes, plus
 about a minute the first time, when the search benchmark generates its flights).
 
-`python -m bench search` (or booking, pgbench, web, imports, mail; several may be named) runs
+`python -m bench search` (or booking, pgbench, web, api, imports, mail; several may be named) runs
 only those parts; the figures of the parts not run are kept in latest.json as they were.
 """
 
@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime
 
 from . import BENCH_DATABASE
+from .api import OWNED_KEYS as API_KEYS
 from .database import (
     DEFAULT_DATABASE_URL,
     configure_environment,
@@ -42,7 +43,7 @@ RATIO_TARGET = 0.3
 RSS_TARGET_MB = 150
 BENCH_MAIL_QUEUE = "bench-mail"
 
-PARTS = ("booking", "pgbench", "web", "search", "imports", "mail")
+PARTS = ("booking", "pgbench", "web", "search", "api", "imports", "mail")
 # The keys each part writes: a key of a part that ran but did not measure it is dropped.
 OWNED_KEYS = {
     "booking": {
@@ -56,6 +57,7 @@ OWNED_KEYS = {
     "pgbench": {f"pgbench_sfu_hot_c{PGBENCH_CLIENTS}_tps", f"booking_ratio_c{PGBENCH_CLIENTS}"},
     "web": {"web_worker_rss_mb", "web_requests_per_s"},
     "search": SEARCH_KEYS,
+    "api": API_KEYS,
     "imports": IMPORT_KEYS,
     "mail": MAIL_KEYS,
 }
@@ -203,6 +205,15 @@ def search_figures(figures: dict, seed, bench_url: str) -> None:
     measure(figures, seed, connect_kwargs=psycopg2_kwargs(server_address(bench_url), BENCH_DATABASE), say=say)
 
 
+def api_figures(figures: dict, seed, user_ids: list[int], airports: dict, bench_url: str) -> None:
+    from .api import api_figures as measure
+    from .web import collect_static
+
+    say("")
+    collect_static()  # as for search: WhiteNoise serves with the manifest in place, DEBUG off
+    measure(figures, seed, user_ids=user_ids, airports=airports, bench_url=bench_url, seconds=SECONDS, say=say)
+
+
 def mail_figures(figures: dict) -> None:
     from .mail import mail_figures as measure
 
@@ -220,6 +231,22 @@ def _parts(argv: list[str]) -> list[str]:
     if unknown:
         raise SystemExit(f"Unknown benchmark part(s): {', '.join(unknown)}. Choose from: {', '.join(PARTS)}.")
     return [name for name in PARTS if name in argv] or list(PARTS)
+
+
+def _measure(parts: list[str], figures: dict, *, seed, user_ids: list[int], airports: dict, bench_url: str) -> None:
+    if "booking" in parts:
+        booking_figures(figures, user_ids, airports)
+    if "pgbench" in parts:
+        pgbench_figures(figures, bench_url)
+    if "web" in parts:
+        web_figures(figures, bench_url)
+    if "search" in parts:
+        search_figures(figures, seed, bench_url)
+    if "api" in parts:  # after booking: its hold figure is compared with booking_hot_c4_per_s
+        api_figures(figures, seed, user_ids, airports, bench_url)
+    for part, measure in (("imports", imports_figures), ("mail", mail_figures)):  # each starts its own worker
+        if part in parts:
+            measure(figures)
 
 
 def main(argv: list[str]) -> int:
@@ -251,7 +278,7 @@ def main(argv: list[str]) -> int:
     user_ids = ensure_users(max(HOT_CLIENTS) * USERS_PER_CLIENT)
     say(f"Database {BENCH_DATABASE!r} migrated and reset ({time.monotonic() - began:.1f} s).")
     seed = None
-    if "search" in parts:
+    if "search" in parts or "api" in parts:  # the API search runs over the same flights
         from .search_data import ensure_search_flights
 
         seed = ensure_search_flights(say=say)  # right after the reset: seeding afresh empties flights
@@ -261,17 +288,7 @@ def main(argv: list[str]) -> int:
 
     figures: dict = {}
     try:
-        if "booking" in parts:
-            booking_figures(figures, user_ids, airports)
-        if "pgbench" in parts:
-            pgbench_figures(figures, bench_url)
-        if "web" in parts:
-            web_figures(figures, bench_url)
-        if seed is not None:
-            search_figures(figures, seed, bench_url)
-        for part, measure in (("imports", imports_figures), ("mail", mail_figures)):  # each starts its own worker
-            if part in parts:
-                measure(figures)
+        _measure(parts, figures, seed=seed, user_ids=user_ids, airports=airports, bench_url=bench_url)
     finally:
         _drop_outbox_queue()
         from django.db import connection

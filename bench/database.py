@@ -114,6 +114,8 @@ def configure_environment(bench_url: str) -> None:
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "booking_site.settings")
     os.environ.setdefault("SECRET_KEY", "bench-not-a-secret")
+    # DEBUG off needs the API's own JWT key, never SECRET_KEY (settings refuse to start without).
+    os.environ.setdefault("JWT_SIGNING_KEY", "bench-jwt-key-not-a-secret-0123456789abcdef")
     # Keep the bench's cache entries apart from a dev site sharing the same Redis.
     os.environ["CACHE_KEY_PREFIX"] = "skyway-bench"
     # The search benchmark's django.test.Client asks for http://testserver/.
@@ -144,10 +146,13 @@ def booking_tables() -> str:
     """The tables a booking writes, quoted for TRUNCATE (every table that references them too)."""
     from django.db import connection
 
+    from api.models import CancellationQuote, IdempotencyKey
     from bookings.models import Booking, Payment, Ticket
     from notifications.models import OutboxMessage
 
-    models = (Payment, Ticket, Booking, OutboxMessage)
+    # The API's cancellation quotes refer to bookings; its stored Idempotency-Key responses
+    # name holds the reset removes (and would pile up run after run).
+    models = (Payment, Ticket, Booking, OutboxMessage, CancellationQuote, IdempotencyKey)
     return ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
 
 

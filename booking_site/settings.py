@@ -339,8 +339,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": f"{SITE_NAME} API",
     "DESCRIPTION": (
         "Search flights, hold seats, book and cancel, for passengers; the schedule, imports and "
-        "manifests for staff. Guide: docs/api.md. Errors are application/problem+json with a "
-        "stable `code`."
+        "manifests for staff. The guide, with a walk-through from sign-up to a cancelled booking, "
+        "is docs/api.md in the source."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -350,7 +350,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {},
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.errors_section"],
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -10,8 +10,10 @@ from flights.models import Flight
 
 from .models import Booking, Ticket
 
-# What "My bookings" lists: paid bookings and their history, not checkouts.
+# What "My bookings" lists: paid bookings and their history, not checkouts (a checkout the
+# airline cancelled with its flight is "cancelled" too, but was never paid: not listed).
 LISTED = (Booking.Status.CONFIRMED, Booking.Status.CANCELLED)
+WAS_PAID = Q(status__in=LISTED, confirmed_at__isnull=False)
 
 
 def _with_details(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
@@ -23,7 +25,7 @@ def _with_details(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
 def bookings_upcoming(*, user: User) -> QuerySet[Booking]:
     """The user's bookings on flights that have not departed, soonest first (cancelled too)."""
     return _with_details(
-        Booking.objects.filter(user=user, status__in=LISTED, flight__departs_at__gt=timezone.now()).order_by(
+        Booking.objects.filter(WAS_PAID, user=user, flight__departs_at__gt=timezone.now()).order_by(
             "flight__departs_at", "pk"
         )
     )
@@ -32,7 +34,7 @@ def bookings_upcoming(*, user: User) -> QuerySet[Booking]:
 def bookings_past(*, user: User) -> QuerySet[Booking]:
     """The user's bookings on flights that have departed, most recent first."""
     return _with_details(
-        Booking.objects.filter(user=user, status__in=LISTED, flight__departs_at__lte=timezone.now()).order_by(
+        Booking.objects.filter(WAS_PAID, user=user, flight__departs_at__lte=timezone.now()).order_by(
             "-flight__departs_at", "-pk"
         )
     )
@@ -54,7 +56,7 @@ def booking_for_owner(*, user: User, reference: str) -> Booking:
 
 def bookings_listed(*, user: User) -> QuerySet[Booking]:
     """The user's paid bookings and their history (not checkouts), newest first, with details."""
-    return _with_details(Booking.objects.filter(user=user, status__in=LISTED).order_by("-created_at", "-pk"))
+    return _with_details(Booking.objects.filter(WAS_PAID, user=user).order_by("-created_at", "-pk"))
 
 
 def booking_by_reference(*, reference: str) -> Booking:
@@ -67,7 +69,7 @@ def booking_for_manage(*, reference: str, last_name: str) -> Booking:
     (case, accents and spacing ignored). Booking.DoesNotExist otherwise, whichever part
     was wrong, so the answer tells a guesser nothing."""
     wanted = fold(last_name)
-    booking = Booking.objects.prefetch_related("tickets").get(reference=reference.strip().upper(), status__in=LISTED)
+    booking = Booking.objects.prefetch_related("tickets").filter(WAS_PAID).get(reference=reference.strip().upper())
     if not wanted or all(fold(ticket.last_name) != wanted for ticket in booking.tickets.all()):
         raise Booking.DoesNotExist
     return booking

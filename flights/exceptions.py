@@ -8,3 +8,7 @@ class CapacityBelowBooked(FlightError):
 
 class FlightNotEditable(FlightError):
     pass
+
+
+class ScheduleBusy(FlightNotEditable):
+    """The flight's row lock was not had in time (a booking holds it): try again in a moment."""

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from booking_site.lib.db import Busy, locked
 
-from .exceptions import CapacityBelowBooked, FlightNotEditable
+from .exceptions import CapacityBelowBooked, FlightNotEditable, ScheduleBusy
 from .models import Airport, Flight
 from .search_cache import search_cache_invalidate
 from .seating import DEFAULT_LAYOUT, seat_labels
@@ -51,14 +51,14 @@ def flight_create(
 def _flight_locked(flight_id: int) -> Iterator[Flight]:
     """One transaction holding the flight's row lock (booking_site.lib.db.locked), the flight
     read afresh. A lock wait past BOOKING_LOCK_TIMEOUT_MS (a booking holds the flight) is
-    FlightNotEditable; Flight.DoesNotExist if there is no such flight."""
+    ScheduleBusy (a FlightNotEditable); Flight.DoesNotExist if there is no such flight."""
     try:
         with locked(Flight.objects.filter(pk=flight_id)) as found:
             if not found:
                 raise Flight.DoesNotExist(f"Flight {flight_id} does not exist")
             yield found[0]
     except Busy as error:
-        raise FlightNotEditable("This flight is being booked right now. Please try again in a moment.") from error
+        raise ScheduleBusy("This flight is being booked right now. Please try again in a moment.") from error
 
 
 def flight_update(

@@ -7,15 +7,19 @@ schedule, its seat counter where it was, no booking added.
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.tests.factories import StaffFactory, UserFactory
+from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
 from accounts.unsubscribe import unsubscribe_token
-from bookings.models import Booking, BookingExport
+from bookings.models import Booking, BookingExport, Payment, Ticket
 from bookings.services import exports
 from bookings.tests.factories import make_booking, make_hold
 from flights.models import Flight
@@ -611,3 +615,352 @@ def test_booking_cancel_with_the_pages_csrf_token_works(world: World):
     assert response.status_code == 302
     world.booking.refresh_from_db()
     assert world.booking.status == Booking.Status.CANCELLED
+
+
+# The JSON API (/api/v1/) ----------------------------------------------------------------------
+#
+# The same four actors, each signed in with a bearer token (anonymous sends none). The API
+# answers with status codes, never a redirect: 401 without a token, 403 for a passenger on a
+# staff endpoint, and 404 for another user's object, staff included (never 403: whether it
+# exists is nobody else's business). Refusals are problem+json with their stable code.
+
+UNAUTHORIZED, CREATED, ACCEPTED, NO_CONTENT, BAD_REQUEST, CONFLICT = 401, 201, 202, 204, 400, 409
+API_SIGNED_IN = {"anonymous": UNAUTHORIZED, "owner": OK, "other": OK, "staff": OK}
+API_OWNER_ONLY = {"anonymous": UNAUTHORIZED, "owner": OK, "other": NOT_FOUND, "staff": NOT_FOUND}
+API_STAFF_ONLY = {"anonymous": UNAUTHORIZED, "owner": FORBIDDEN, "other": FORBIDDEN, "staff": OK}
+REFUSAL_CODES = {UNAUTHORIZED: "not_authenticated", FORBIDDEN: "permission_denied", NOT_FOUND: "not_found"}
+API_CARD = {"number": "4242424242424242", "expiry": "12/30", "cvc": "123", "holder": "Owner"}
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    url_name: str  # the named URL this row covers ("api:..."); test_api_matrix_covers_every_api_url
+    method: str
+    url: object  # World -> str
+    expect: dict
+    data: object = None  # World -> dict (JSON), for POST, PUT and PATCH
+    changes: tuple = ()
+    multipart: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.url_name.removeprefix('api:')}-{self.method}"
+
+
+def _api_client(actor: str, world: World) -> APIClient:
+    client = APIClient()
+    if actor != "anonymous":
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(getattr(world, actor)).access_token}")
+    return client
+
+
+def _owner_quote(world: World) -> str:
+    """The owner's cancellation quote for the whole booking (asked for through the API)."""
+    response = _api_client("owner", world).post(
+        reverse("api:cancellations", args=[world.booking.reference]), {}, format="json"
+    )
+    assert response.status_code == CREATED, response.content
+    return response.json()["id"]
+
+
+def _quote_url(name: str):
+    return lambda w: reverse(name, args=[w.booking.reference, _owner_quote(w)])
+
+
+def _first_ticket(world: World) -> int:
+    return world.booking.tickets.order_by("pk").first().pk
+
+
+def _new_flight(world: World) -> dict:
+    day = world.flight.departs_local() + timedelta(days=1)
+    return {
+        "number": "SK777",
+        "origin": "LHR",
+        "destination": "JFK",
+        "departs_local": f"{day:%Y-%m-%d}T08:30",
+        "arrives_local": f"{day:%Y-%m-%d}T11:45",
+        "price": "249.00",
+        "capacity": 60,
+    }
+
+
+def _refresh_token(world: World) -> dict:
+    return {"refresh": str(RefreshToken.for_user(world.owner))}
+
+
+API_ROUTES = [
+    # The schema and its readers: public.
+    ApiRoute("api:schema", "get", lambda w: reverse("api:schema"), _same(OK)),
+    ApiRoute("api:redoc", "get", lambda w: reverse("api:redoc"), _same(OK)),
+    ApiRoute("api:swagger", "get", lambda w: reverse("api:swagger"), _same(OK)),
+    ApiRoute("swagger", "get", lambda w: reverse("swagger"), _same(OK)),
+    # Accounts: sign-up and tokens need no token (a bearer token sent along is ignored).
+    ApiRoute(
+        "api:signup",
+        "post",
+        lambda w: reverse("api:signup"),
+        _same(CREATED),
+        data=lambda w: {
+            "email": f"new-{uuid.uuid4().hex[:8]}@example.test",
+            "password": "plum orchard sailing 1987",
+            "first_name": "New",
+            "last_name": "Passenger",
+        },
+        changes=ACTORS,  # a new account each
+    ),
+    ApiRoute(
+        "api:token",
+        "post",
+        lambda w: reverse("api:token"),
+        _same(OK),
+        data=lambda w: {"email": w.owner.email, "password": PASSWORD},
+    ),
+    ApiRoute("api:token_refresh", "post", lambda w: reverse("api:token_refresh"), _same(OK), data=_refresh_token),
+    ApiRoute("api:logout", "post", lambda w: reverse("api:logout"), _same(OK), data=_refresh_token),
+    ApiRoute("api:me", "get", lambda w: reverse("api:me"), API_SIGNED_IN),
+    ApiRoute(
+        "api:me",
+        "patch",
+        lambda w: reverse("api:me"),
+        API_SIGNED_IN,
+        data=lambda w: {"first_name": "Renamed"},
+        changes=("owner", "other", "staff"),  # each their own name
+    ),
+    # Flights: reads for everyone, writes for staff.
+    ApiRoute("api:airports", "get", lambda w: reverse("api:airports") + "?q=lon", _same(OK)),
+    ApiRoute(
+        "api:flights",
+        "get",
+        lambda w: reverse("api:flights") + f"?origin=LHR&destination=JFK&date={w.flight.departs_local():%Y-%m-%d}",
+        _same(OK),
+    ),
+    ApiRoute(
+        "api:flights",
+        "post",
+        lambda w: reverse("api:flights"),
+        {**API_STAFF_ONLY, "staff": CREATED},
+        data=_new_flight,
+        changes=("staff",),
+    ),
+    ApiRoute("api:flight", "get", lambda w: reverse("api:flight", args=[w.flight.pk]), _same(OK)),
+    ApiRoute(
+        "api:flight",
+        "patch",
+        lambda w: reverse("api:flight", args=[w.flight.pk]),
+        API_STAFF_ONLY,
+        data=lambda w: {"price": "1.00"},
+        changes=("staff",),
+    ),
+    ApiRoute(
+        "api:flight",
+        "delete",
+        lambda w: reverse("api:flight", args=[w.flight.pk]),
+        API_STAFF_ONLY,
+        changes=("staff",),
+    ),
+    ApiRoute("api:flight_seat_map", "get", lambda w: reverse("api:flight_seat_map", args=[w.flight.pk]), _same(OK)),
+    ApiRoute(
+        "api:flight_manifest", "get", lambda w: reverse("api:flight_manifest", args=[w.flight.pk]), API_STAFF_ONLY
+    ),
+    # No file: the upload is refused for what it is (400) once the caller may upload at all.
+    ApiRoute(
+        "api:imports",
+        "post",
+        lambda w: reverse("api:imports"),
+        {**API_STAFF_ONLY, "staff": BAD_REQUEST},
+        multipart=True,
+    ),
+    ApiRoute("api:import", "get", lambda w: reverse("api:import", args=[_flight_import(w)]), API_STAFF_ONLY),
+    # Checkout and trips: each signed-in user their own.
+    ApiRoute("api:holds", "get", lambda w: reverse("api:holds"), API_SIGNED_IN),
+    ApiRoute(
+        "api:holds",
+        "post",
+        lambda w: reverse("api:holds"),
+        # The owner has a checkout open on this flight already: the hold limit says so.
+        {"anonymous": UNAUTHORIZED, "owner": CONFLICT, "other": CREATED, "staff": CREATED},
+        data=lambda w: {"flight": w.flight.pk, "passengers": 1},
+        changes=("other", "staff"),
+    ),
+    ApiRoute("api:hold", "get", lambda w: reverse("api:hold", args=[w.hold.reference]), API_OWNER_ONLY),
+    ApiRoute(
+        "api:hold",
+        "delete",
+        lambda w: reverse("api:hold", args=[w.hold.reference]),
+        {**API_OWNER_ONLY, "owner": NO_CONTENT},
+        changes=("owner",),
+    ),
+    ApiRoute("api:bookings", "get", lambda w: reverse("api:bookings"), API_SIGNED_IN),
+    ApiRoute(
+        "api:bookings",
+        "post",
+        lambda w: reverse("api:bookings"),
+        # The hold is named in the body: someone else's is "no hold with this id" on `hold`.
+        {"anonymous": UNAUTHORIZED, "owner": CREATED, "other": BAD_REQUEST, "staff": BAD_REQUEST},
+        data=lambda w: {
+            "hold": w.hold.reference,
+            "passengers": [{"first_names": "Ada", "last_name": "Lovelace"}],
+            "payment": {"card": API_CARD},
+        },
+        changes=("owner",),
+    ),
+    ApiRoute("api:booking", "get", lambda w: reverse("api:booking", args=[w.booking.reference]), API_OWNER_ONLY),
+    ApiRoute(
+        "api:booking",
+        "put",
+        lambda w: reverse("api:booking", args=[w.booking.reference]),
+        {**_same(NOT_ALLOWED), "anonymous": UNAUTHORIZED},
+        data=lambda w: {},
+    ),
+    ApiRoute(
+        "api:booking_calendar",
+        "get",
+        lambda w: reverse("api:booking_calendar", args=[w.booking.reference]),
+        API_OWNER_ONLY,
+    ),
+    ApiRoute(
+        "api:eticket",
+        "get",
+        lambda w: reverse("api:eticket", args=[w.booking.reference, _first_ticket(w)]),
+        API_OWNER_ONLY,
+    ),
+    ApiRoute(
+        "api:cancellations",
+        "post",
+        lambda w: reverse("api:cancellations", args=[w.booking.reference]),
+        {**API_OWNER_ONLY, "owner": CREATED},
+        data=lambda w: {},
+        changes=("owner",),
+    ),
+    ApiRoute("api:cancellation", "get", _quote_url("api:cancellation"), API_OWNER_ONLY),
+    ApiRoute(
+        "api:cancellation_confirm",
+        "post",
+        _quote_url("api:cancellation_confirm"),
+        API_OWNER_ONLY,
+        data=lambda w: {},
+        changes=("owner",),
+    ),
+    ApiRoute(
+        "api:exports",
+        "post",
+        lambda w: reverse("api:exports"),
+        {**_same(ACCEPTED), "anonymous": UNAUTHORIZED},
+        data=lambda w: {},
+        changes=("owner", "other", "staff"),
+    ),
+    ApiRoute("api:export", "get", lambda w: reverse("api:export", args=[_owner_export(w).pk]), API_OWNER_ONLY),
+    ApiRoute(
+        "api:export_download",
+        "get",
+        lambda w: reverse("api:export_download", args=[_owner_export(w).pk]),
+        API_OWNER_ONLY,
+    ),
+    # Staff only.
+    ApiRoute("api:schedule", "get", lambda w: reverse("api:schedule"), API_STAFF_ONLY),
+    ApiRoute(
+        "api:manifests",
+        "get",
+        lambda w: reverse("api:manifests") + f"?number=SK100&date={w.flight.departs_local():%Y-%m-%d}",
+        API_STAFF_ONLY,
+    ),
+    ApiRoute("api:users", "get", lambda w: reverse("api:users"), API_STAFF_ONLY),
+]
+
+
+def _api_snapshot(world: World) -> dict:
+    from api.models import CancellationQuote
+
+    return {
+        **_snapshot(world),
+        "tickets": sorted(Ticket.objects.values_list("pk", "status", "seat")),
+        "refunded": sorted(Payment.objects.values_list("pk", "refunded_amount")),
+        "quotes": sorted(CancellationQuote.objects.values_list("pk", "status")),
+        "exports": BookingExport.objects.count(),
+        "users": sorted(get_user_model().objects.values_list("pk", "first_name", "is_active")),
+        "flights": Flight.objects.count(),
+    }
+
+
+def _assert_api_outcome(response, expected: int) -> None:
+    assert response.status_code == expected, response.content[:500]
+    if expected in REFUSAL_CODES:
+        assert response["Content-Type"].startswith("application/problem+json")
+        assert response.json()["code"] == REFUSAL_CODES[expected]
+
+
+API_CASES = [pytest.param(route, actor, id=f"{route.name}-{actor}") for route in API_ROUTES for actor in ACTORS]
+
+
+@pytest.mark.parametrize(("route", "actor"), API_CASES)
+def test_api_access_matrix(route: ApiRoute, actor: str, world: World):
+    client = _api_client(actor, world)
+    url = route.url(world)  # may make the owner's quote or export first: part of the world
+    before = _api_snapshot(world)
+    # Every request carries an Idempotency-Key: the POSTs that need one get past that check.
+    kwargs = {"HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4())}
+    if route.multipart:
+        kwargs.update(data=route.data(world) if route.data else {}, format="multipart")
+    elif route.data is not None:
+        kwargs.update(data=route.data(world), format="json")
+    response = getattr(client, route.method)(url, **kwargs)
+
+    _assert_api_outcome(response, route.expect[actor])
+    if actor not in route.changes:
+        assert _api_snapshot(world) == before
+
+
+def test_api_matrix_covers_every_api_url():
+    """A new API URL must get a row here, like every page of the site above."""
+    from django.urls import get_resolver
+
+    resolver = get_resolver().namespace_dict["api"][1]
+    names = {f"api:{name}" for name in resolver.reverse_dict if isinstance(name, str)}
+    assert names - {route.url_name for route in API_ROUTES} == set()
+
+
+def test_api_legitimate_requests_do_what_they_say(world: World):
+    """The API rows that may change data: check the change, so their 2xx mean success."""
+    owner = _api_client("owner", world)
+    quote = _owner_quote(world)
+    response = owner.post(
+        reverse("api:cancellation_confirm", args=[world.booking.reference, quote]),
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+    assert response.status_code == OK
+    world.booking.refresh_from_db()
+    world.flight.refresh_from_db()
+    assert world.booking.status == Booking.Status.CANCELLED and world.flight.seats_booked == 1  # the hold
+
+    assert owner.delete(reverse("api:hold", args=[world.hold.reference])).status_code == NO_CONTENT
+    world.hold.refresh_from_db()
+    world.flight.refresh_from_db()
+    assert world.hold.status == Booking.Status.EXPIRED and world.flight.seats_booked == 0
+
+    other = _api_client("other", world)
+    response = other.post(
+        reverse("api:holds"),
+        {"flight": world.flight.pk, "passengers": 2},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()),
+    )
+    assert response.status_code == CREATED
+    assert Booking.objects.get(user=world.other, status=Booking.Status.HELD).seat_count == 2
+
+    staff = _api_client("staff", world)
+    assert staff.delete(reverse("api:flight", args=[world.flight.pk])).status_code == OK
+    world.flight.refresh_from_db()
+    assert world.flight.status == Flight.Status.CANCELLED and world.flight.seats_booked == 0
+
+
+@pytest.mark.parametrize("actor", ["other", "staff"])
+def test_api_another_users_booking_is_invisible_in_my_lists(actor: str, world: World):
+    client = _api_client(actor, world)
+    bookings = client.get(reverse("api:bookings")).json()["results"]
+    holds = client.get(reverse("api:holds")).json()["results"]
+    assert world.booking.reference not in {b["reference"] for b in bookings}
+    assert world.hold.reference not in {h["id"] for h in holds}
+    # Negative control: the owner's lists do show them.
+    owner = _api_client("owner", world)
+    assert world.booking.reference in {b["reference"] for b in owner.get(reverse("api:bookings")).json()["results"]}
+    assert world.hold.reference in {h["id"] for h in owner.get(reverse("api:holds")).json()["results"]}

@@ -71,7 +71,10 @@ def hold(client: APIClient, flight, passengers: int = 1, seats=None, *, key: str
 def book(client: APIClient, reference: str, names: list[tuple[str, str]], card=GOOD_CARD, *, key: str | None = None):
     passengers = [{"first_names": first, "last_name": last} for first, last in names]
     return post(
-        client, reverse("api:bookings"), {"hold": reference, "passengers": passengers, "payment": {"card": card}}, key=key
+        client,
+        reverse("api:bookings"),
+        {"hold": reference, "passengers": passengers, "payment": {"card": card}},
+        key=key,
     )
 
 
@@ -115,7 +118,7 @@ def test_hold_returns_201_with_location_seats_expiry_and_total(flight, user):
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert response["Location"] == reverse("api:hold", args=[body["id"]])
+    assert response["Location"] == "http://testserver" + reverse("api:hold", args=[body["id"]])
     assert body["status"] == "held"
     assert body["passengers"] == 2
     assert len(body["seats"]) == 2 and len(set(body["seats"])) == 2
@@ -238,6 +241,31 @@ def test_hold_retried_with_the_same_key_replays_and_holds_once(flight, user):
     assert seats_booked(flight) == 2
 
 
+def test_the_same_key_with_another_request_is_422_and_holds_nothing_more(flight, user):
+    client = api_client(user)
+    key = str(uuid.uuid4())
+    hold(client, flight, passengers=1, key=key)
+
+    assert_problem(hold(client, flight, passengers=2, key=key), 422, "idempotency_key_reused")
+    assert seats_booked(flight) == 1
+
+
+def test_holds_from_one_client_address_are_limited_per_flight_whatever_the_accounts(flight, settings):
+    settings.HOLD_LIMIT_PER_FLIGHT_PER_CLIENT = 2
+    office = [UserFactory() for _ in range(3)]
+    clients = [api_client(member) for member in office]
+    for client in clients:
+        client.defaults["REMOTE_ADDR"] = "192.0.2.7"
+
+    assert hold(clients[0], flight).status_code == 201
+    assert hold(clients[1], flight).status_code == 201
+    assert_problem(hold(clients[2], flight), 409, "hold_limit_reached")
+    assert seats_booked(flight) == 2
+    # From another address the same account gets its seats.
+    clients[2].defaults["REMOTE_ADDR"] = "192.0.2.8"
+    assert hold(clients[2], flight).status_code == 201
+
+
 def test_get_hold_and_my_holds_list_it(flight, user):
     client = api_client(user)
     reference = hold(client, flight, passengers=2).json()["id"]
@@ -282,7 +310,7 @@ def test_booking_a_hold_confirms_it_with_tickets_and_an_email(
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert response["Location"] == reverse("api:booking", args=[reference])
+    assert response["Location"] == "http://testserver" + reverse("api:booking", args=[reference])
     assert body["reference"] == reference and body["status"] == "confirmed"
     assert [p["passenger_name"] for p in body["passengers"]] == ["Ada Lovelace", "Alan Turing"]
     assert {p["status"] for p in body["passengers"]} == {"active"}
@@ -376,6 +404,24 @@ def test_booking_with_a_malformed_card_names_each_card_field(flight, user):
     assert set(body["errors"]) == {f"payment.card.{name}" for name in ("number", "expiry", "cvc", "holder")}
 
 
+def test_booking_asks_each_date_of_birth_when_the_site_does(flight, user, settings):
+    settings.ASK_DATE_OF_BIRTH = True
+    client = api_client(user)
+    reference = hold(client, flight, passengers=2).json()["id"]
+    passengers = [
+        {"first_names": "Ada", "last_name": "Lovelace", "date_of_birth": "1815-12-10"},
+        {"first_names": "Alan", "last_name": "Turing"},
+    ]
+
+    response = post(
+        client, reverse("api:bookings"), {"hold": reference, "passengers": passengers, "payment": {"card": GOOD_CARD}}
+    )
+
+    body = assert_problem(response, 400, "validation_error")
+    assert set(body["errors"]) == {"passengers.0.date_of_birth", "passengers.1.date_of_birth"}
+    assert Booking.objects.get(reference=reference).status == Booking.Status.HELD
+
+
 def test_booking_someone_elses_hold_is_refused_and_changes_nothing(flight, user):
     theirs = make_hold(flight=flight)
 
@@ -397,6 +443,30 @@ def test_booking_an_expired_hold_is_409_hold_expired(flight, user):
 
     assert Booking.objects.get(reference=reference).status != Booking.Status.CONFIRMED
     assert not Payment.objects.exists()
+
+
+def test_seats_of_a_lapsed_hold_go_to_the_next_passenger(flight, user):
+    reference = hold(api_client(user), flight, seats=["6A"]).json()["id"]
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=django_settings.BOOKING_HOLD_MINUTES + 1)):
+        response = hold(api_client(UserFactory()), flight, seats=["6A"])
+
+    assert response.status_code == 201, response.content
+    assert Booking.objects.get(reference=reference).status == Booking.Status.EXPIRED
+    assert seats_booked(flight) == 1
+
+
+def test_booking_a_booked_hold_again_with_a_new_key_returns_it_and_charges_once(flight, user):
+    client = api_client(user)
+    reference = hold(client, flight).json()["id"]
+    first = book(client, reference, [("Ada", "Lovelace")])
+
+    again = book(client, reference, [("Ada", "Lovelace")])
+
+    assert first.status_code == again.status_code == 201
+    assert again.json()["reference"] == reference and again.json()["status"] == "confirmed"
+    assert Payment.objects.filter(booking__reference=reference).count() == 1
+    assert OutboxMessage.objects.filter(user_id=user.pk, template="booking_confirmed").count() == 1
 
 
 def test_booking_a_released_hold_is_hold_expired(flight, user):
@@ -523,7 +593,7 @@ def test_quote_more_than_the_full_refund_days_before_departure_refunds_everythin
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert response["Location"] == reverse("api:cancellation", args=[booking.reference, body["id"]])
+    assert response["Location"] == "http://testserver" + reverse("api:cancellation", args=[booking.reference, body["id"]])
     assert body["status"] == "quoted" and body["booking"] == booking.reference
     assert body["refund_total"] == {"amount": "400.00", "currency": "EUR"}
     assert [p["refund"]["amount"] for p in body["passengers"]] == ["200.00", "200.00"]
@@ -620,6 +690,22 @@ def test_confirming_a_quote_whose_refund_has_dropped_since_is_quote_expired(user
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
 
 
+def test_confirming_a_quote_some_of_whose_passengers_were_cancelled_since_is_quote_expired(flight, user):
+    booking = make_booking(user=user, flight=flight, passengers=2)
+    first, second = booking.tickets.order_by("pk")
+    client = api_client(user)
+    whole = quote(client, booking).json()
+    assert whole["refund_total"]["amount"] == "400.00"
+    # Meanwhile the first passenger is cancelled on the site: the quote no longer holds.
+    services.booking_cancel(user=user, booking_id=booking.pk, ticket_ids=[first.pk])
+
+    response = confirm(client, booking, whole["id"])
+
+    assert_problem(response, 409, "quote_expired")
+    assert Ticket.objects.get(pk=second.pk).status == Ticket.Status.ACTIVE
+    assert Payment.objects.get(booking=booking).refunded_amount == Decimal("200.00")
+
+
 def test_quote_after_the_cancellation_deadline_is_409_cancellation_closed(user, settings):
     settings.CANCELLATION_CUTOFF_HOURS = 3
     booking = make_booking(user=user, flight=FlightFactory(departs_at=timezone.now() + timedelta(hours=2)))
@@ -705,7 +791,7 @@ def test_export_is_accepted_then_done_and_downloads_as_csv(flight, user, django_
 
     assert started.status_code == 202
     export_id = started.json()["id"]
-    assert started["Location"] == reverse("api:export", args=[export_id])
+    assert started["Location"] == "http://testserver" + reverse("api:export", args=[export_id])
     progress = client.get(reverse("api:export", args=[export_id]))
     assert progress.status_code == 200
     body = progress.json()
@@ -717,6 +803,17 @@ def test_export_is_accepted_then_done_and_downloads_as_csv(flight, user, django_
     rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
     assert rows[0][0] == "Booking reference"
     assert [(row[0], row[10]) for row in rows[1:]] == [(booking.reference, "Ada Lovelace")]
+
+
+def test_a_second_export_while_one_is_pending_returns_that_one(user):
+    client = api_client(user)
+    first = client.post(reverse("api:exports"))  # its task waits for a commit that never comes here
+
+    second = client.post(reverse("api:exports"))
+
+    assert first.status_code == second.status_code == 202
+    assert second.json()["id"] == first.json()["id"]
+    assert BookingExport.objects.filter(user=user).count() == 1
 
 
 def test_export_not_yet_run_is_export_not_ready(user):

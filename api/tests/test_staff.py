@@ -116,7 +116,7 @@ def test_staff_create_a_flight_from_local_times_in_each_airports_zone(staff_api,
     response = staff_api.post("/api/v1/flights", new_flight(number="sk901"), format="json")
     assert response.status_code == 201, response.content
     flight = Flight.objects.get()
-    assert response["Location"] == f"/api/v1/flights/{flight.pk}"
+    assert response["Location"] == f"http://testserver/api/v1/flights/{flight.pk}"
     assert flight.number == "SK901"
     assert flight.departs_at == datetime(2027, 3, 1, 8, 30, tzinfo=UTC)  # GMT
     assert flight.arrives_at == datetime(2027, 3, 1, 16, 45, tzinfo=UTC)  # EST is UTC-5
@@ -491,7 +491,7 @@ def test_an_uploaded_csv_is_imported_and_its_status_reports_the_counts(
     assert response.status_code == 202, response.content
     body = response.json()
     assert body["status"] == "pending" and body["total"] == 2 and body["file_name"] == "timetable.csv"
-    assert response["Location"] == f"/api/v1/flights/imports/{body['id']}"
+    assert response["Location"] == f"http://testserver/api/v1/flights/imports/{body['id']}"
 
     status = staff_api.get(f"/api/v1/flights/imports/{body['id']}")
     assert status.status_code == 200

@@ -3,14 +3,18 @@
 Sign-up and the profile run the site's own forms (accounts.forms), so a password or a name
 the site refuses, the API refuses with the same message."""
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.exceptions import EmailTaken
 from accounts.forms import ProfileForm, SignupForm
@@ -57,6 +61,25 @@ class TokenPairSerializer(serializers.Serializer):
 
 class SignupResponseSerializer(TokenPairSerializer):
     user = MeSerializer()
+
+
+class RefreshSerializer(jwt_serializers.TokenRefreshSerializer):
+    """simplejwt's refresh, refusing (401 token_not_valid) what its access tokens would be
+    refused for: a user gone or inactive (simplejwt would answer a 500 for a deleted one), or
+    a password changed since the token was issued (its pairs would fail at once, forever)."""
+
+    def validate(self, attrs):
+        try:
+            refresh = self.token_class(attrs["refresh"])
+        except TokenError as error:
+            raise InvalidToken(str(error)) from error
+        user_id = refresh.payload.get(jwt_settings.USER_ID_CLAIM)
+        user = get_user_model().objects.filter(pk=user_id).first() if str(user_id).isdigit() else None
+        if user is None or not user.is_active:
+            raise InvalidToken("This token's account is closed.")
+        if refresh.payload.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+            raise InvalidToken("The user's password has been changed. Sign in again.")
+        return super().validate(attrs)
 
 
 def token_pair(user) -> dict:
@@ -150,6 +173,7 @@ class TokenObtain(jwt_views.TokenObtainPairView):
 )
 class TokenRefresh(jwt_views.TokenRefreshView):
     throttle_classes = [AuthThrottle]
+    serializer_class = RefreshSerializer
 
 
 @extend_schema_view(

@@ -3,10 +3,8 @@ file and e-tickets, exports. Every write is a service call from bookings.service
 ones the site's pages call; the owner check is in each query (another user's: 404)."""
 
 import posixpath
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -15,22 +13,24 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking_site.lib.http import client_address, client_network
 from bookings import selectors, services
 from bookings.eticket import booking_ics, ticket_qr_payload
-from bookings.exceptions import BookingClosed, CancellationClosed, HoldExpired
-from bookings.fares import cancellation_deadline, refund_due
+from bookings.exceptions import BookingClosed, HoldExpired
+from bookings.fares import refund_due
 from bookings.models import Booking, BookingExport, Ticket
 from bookings.services import exports
 from flights.models import Flight
 
+from .. import services as api_services
 from ..errors import ApiError
+from ..exceptions import NotOnBooking
 from ..idempotency import derived_token, idempotent
 from ..models import CancellationQuote
+from ..pagination import CursorPages
 from ..schema import problem_codes
 from ..serializers.bookings import (
     BookingCreateSerializer,
@@ -41,9 +41,8 @@ from ..serializers.bookings import (
     HoldCreateSerializer,
     HoldSerializer,
 )
-from ..serializers.common import FlightSerializer
+from ..serializers.common import FlightSerializer, absolute
 
-QUOTE_MINUTES = 10
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -64,9 +63,8 @@ def _owned_booking(request, reference: str) -> Booking:
 # Holds ---------------------------------------------------------------------------------------
 
 
-class HoldPages(CursorPagination):
+class HoldPages(CursorPages):
     ordering = ("hold_expires_at", "pk")
-    page_size = 20
 
 
 class HoldList(ListAPIView):
@@ -113,7 +111,7 @@ class HoldList(ListAPIView):
             raise serializers.ValidationError({"flight": ["There is no flight with this id."]}) from None
         booking = selectors.booking_for_owner(user=request.user, reference=booking.reference)
         response = Response(HoldSerializer(booking, context={"request": request}).data, status=status.HTTP_201_CREATED)
-        response["Location"] = reverse("api:hold", args=[booking.reference])
+        response["Location"] = absolute(request, "api:hold", booking.reference)
         return response
 
 
@@ -138,11 +136,8 @@ class HoldDetail(APIView):
 # Bookings ------------------------------------------------------------------------------------
 
 
-class BookingPages(CursorPagination):
+class BookingPages(CursorPages):
     ordering = ("-created_at", "-pk")
-    page_size = 20
-    page_size_query_param = "limit"
-    max_page_size = 100
 
 
 class BookingList(ListAPIView):
@@ -202,7 +197,7 @@ class BookingList(ListAPIView):
             services.booking_pay(user=request.user, booking_id=booking.pk, card=card)
         booking = selectors.booking_for_owner(user=request.user, reference=booking.reference)
         response = Response(BookingSerializer(booking, context={"request": request}).data, status=201)
-        response["Location"] = reverse("api:booking", args=[booking.reference])
+        response["Location"] = absolute(request, "api:booking", booking.reference)
         return response
 
 
@@ -210,12 +205,20 @@ class BookingDetail(APIView):
     @extend_schema(operation_id="bookings_retrieve", summary="A booking", responses=BookingSerializer)
     def get(self, request, reference: str):
         booking = _owned_booking(request, reference)
-        if booking.status not in selectors.LISTED:
+        if booking.confirmed_at is None:  # a checkout (a hold), never paid: see /holds
             raise Http404
         return Response(BookingSerializer(booking, context={"request": request}).data)
 
 
-class BookingCalendar(APIView):
+class FileDownload(APIView):
+    """A view answering with a file (not JSON) on success: any Accept is fine; its errors are
+    still problem+json."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+
+class BookingCalendar(FileDownload):
     @extend_schema(
         operation_id="bookings_calendar",
         summary="The booking's flight as an iCalendar file",
@@ -294,7 +297,7 @@ class CancellationList(APIView):
         operation_id="cancellations_quote",
         summary="Quote a cancellation",
         description="The refund for cancelling the chosen passengers (all when left out) now, valid "
-        f"for {QUOTE_MINUTES} minutes. Nothing changes until you confirm it.",
+        f"for {api_services.QUOTE_MINUTES} minutes. Nothing changes until you confirm it.",
         request=CancellationCreateSerializer,
         responses={201: CancellationSerializer},
     )
@@ -303,35 +306,14 @@ class CancellationList(APIView):
         booking = _owned_booking(request, reference)
         serializer = CancellationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if booking.status != Booking.Status.CONFIRMED:
-            raise ApiError("nothing_to_cancel", "Only a paid booking can be cancelled.")
-        active = [ticket for ticket in booking.tickets.all() if ticket.is_active]
-        if not active:
-            raise ApiError("nothing_to_cancel", f"Booking {booking.reference} was already cancelled.")
-        now = timezone.now()
-        if now >= cancellation_deadline(booking.flight.departs_at):
-            raise CancellationClosed()
-        chosen = serializer.validated_data.get("passengers") or [ticket.pk for ticket in active]
-        unknown = sorted(set(chosen) - {ticket.pk for ticket in active})
-        if unknown:
-            raise serializers.ValidationError(
-                {"passengers": [f"Not an active passenger of this booking: {', '.join(map(str, unknown))}."]}
+        try:
+            quote = api_services.cancellation_quote_create(
+                booking=booking, ticket_ids=serializer.validated_data.get("passengers")
             )
-        chosen = sorted(set(chosen))
-        refund = sum(
-            refund_due(ticket.price, departs_at=booking.flight.departs_at, at=now)
-            for ticket in active
-            if ticket.pk in chosen
-        )
-        quote = CancellationQuote.objects.create(
-            booking=booking,
-            ticket_ids=chosen,
-            refund_total=refund,
-            expires_at=now + timedelta(minutes=QUOTE_MINUTES),
-            created_at=now,
-        )
+        except NotOnBooking as error:
+            raise serializers.ValidationError({"passengers": [error.message]}) from None
         response = Response(_quote_data(request, quote, booking), status=status.HTTP_201_CREATED)
-        response["Location"] = reverse("api:cancellation", args=[booking.reference, quote.pk])
+        response["Location"] = absolute(request, "api:cancellation", booking.reference, quote.pk)
         return response
 
 
@@ -360,30 +342,11 @@ class CancellationConfirm(APIView):
         request=None,
         responses={200: CancellationSerializer},
     )
-    @problem_codes("quote_expired", "cancellation_closed", "nothing_to_cancel", "busy")
+    @problem_codes("quote_expired", "cancellation_closed", "busy")
     @idempotent
     def post(self, request, reference: str, quote_id):
-        booking, quote = _owned_quote(request, reference, quote_id)
-        with transaction.atomic():
-            quote = CancellationQuote.objects.select_for_update().get(pk=quote.pk)
-            if quote.status == CancellationQuote.Status.CONFIRMED:
-                return Response(_quote_data(request, quote, _owned_booking(request, reference)))
-            now = timezone.now()
-            if now >= quote.expires_at:
-                raise ApiError("quote_expired", "This quote has expired. Ask for a new one.")
-            tickets = {ticket.pk: ticket for ticket in booking.tickets.all()}
-            refund_now = sum(
-                refund_due(tickets[pk].price, departs_at=booking.flight.departs_at, at=now) for pk in quote.ticket_ids
-            )
-            if refund_now != quote.refund_total:
-                raise ApiError("quote_expired", "The refund has changed since this quote. Ask for a new one.")
-            cancelled = services.booking_cancel(user=request.user, booking_id=booking.pk, ticket_ids=quote.ticket_ids)
-            if not cancelled:
-                raise ApiError("nothing_to_cancel", "Those passengers are already cancelled.")
-            quote.status = CancellationQuote.Status.CONFIRMED
-            quote.confirmed_at = now
-            quote.refund_total = sum(ticket.refund_amount for ticket in cancelled)
-            quote.save(update_fields=["status", "confirmed_at", "refund_total"])
+        _owned_quote(request, reference, quote_id)  # 404 for anyone else's
+        quote = api_services.cancellation_quote_confirm(user=request.user, quote_id=quote_id)
         return Response(_quote_data(request, quote, _owned_booking(request, reference)))
 
 
@@ -402,7 +365,7 @@ class ExportList(APIView):
     def post(self, request):
         export, _started = exports.export_start(user=request.user)
         response = Response(ExportSerializer(export, context={"request": request}).data, status=202)
-        response["Location"] = reverse("api:export", args=[export.pk])
+        response["Location"] = absolute(request, "api:export", export.pk)
         return response
 
 
@@ -413,18 +376,20 @@ class ExportDetail(APIView):
         return Response(ExportSerializer(export, context={"request": request}).data)
 
 
-class ExportDownload(APIView):
+class ExportDownload(FileDownload):
     @extend_schema(
         operation_id="exports_download",
         summary="The export's CSV file",
         responses={(200, "text/csv"): OpenApiTypes.BINARY},
     )
-    @problem_codes("export_not_ready", "export_expired")
+    @problem_codes("export_not_ready", "export_expired", "export_failed")
     def get(self, request, export_id: int):
         export = get_object_or_404(BookingExport, pk=export_id, user=request.user)
         if export.is_expired(timezone.now()):
             exports.export_expire(export_id=export.pk)
             raise ApiError("export_expired", "This export has expired and its file was deleted. Start a new one.")
+        if export.status == BookingExport.Status.FAILED:
+            raise ApiError("export_failed", "This export failed. Start a new one.")
         if export.status != BookingExport.Status.DONE:
             raise ApiError("export_not_ready", "The export is not ready yet; poll it until status is done.")
         try:

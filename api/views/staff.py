@@ -9,12 +9,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
@@ -31,8 +29,9 @@ from flights.seating import LAYOUT_CHOICES
 from flights.selectors import flights_by_number_on_local_day, flights_for_staff
 
 from ..idempotency import derived_token
+from ..pagination import CursorPages
 from ..schema import problem_codes
-from ..serializers.common import FlightSerializer, run_form
+from ..serializers.common import FlightSerializer, absolute, run_form
 from .flights import FlightDetail as PublicFlightDetail
 from .flights import FlightList as PublicFlightList
 from .flights import flight_or_404, parse_query
@@ -171,7 +170,7 @@ class FlightList(PublicReadStaffWrite, PublicFlightList):
             FlightSerializer(flight_or_404(flight.pk), context={"request": request}).data,
             status=status.HTTP_201_CREATED,
         )
-        response["Location"] = reverse("api:flight", args=[flight.pk])
+        response["Location"] = absolute(request, "api:flight", flight.pk)
         return response
 
 
@@ -227,10 +226,9 @@ class FlightDetail(PublicReadStaffWrite, PublicFlightDetail):
         return Response(FlightSerializer(flight_or_404(flight.pk), context={"request": request}).data)
 
 
-class SchedulePages(CursorPagination):
+class SchedulePages(CursorPages):
     ordering = ("departs_at", "pk")
     page_size = 50
-    page_size_query_param = "limit"
     max_page_size = 200
 
 
@@ -285,8 +283,19 @@ class ImportSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class ImportList(StaffOnly, APIView):
+class ImportPages(CursorPages):
+    ordering = ("-created_at", "-pk")
+
+
+class ImportList(StaffOnly, ListAPIView):
     parser_classes = [MultiPartParser]
+    queryset = FlightImport.objects.all()
+    serializer_class = ImportSerializer
+    pagination_class = ImportPages
+
+    @extend_schema(operation_id="imports_list", summary="Schedule imports, newest first (staff)")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="imports_create",
@@ -310,7 +319,7 @@ class ImportList(StaffOnly, APIView):
         response = Response(
             ImportSerializer(flight_import, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
         )
-        response["Location"] = reverse("api:import", args=[flight_import.pk])
+        response["Location"] = absolute(request, "api:import", flight_import.pk)
         return response
 
 
@@ -412,10 +421,9 @@ class UserFilter(django_filters.FilterSet):
         return users.filter(Q(email__icontains=text) | Q(first_name__icontains=text) | Q(last_name__icontains=text))
 
 
-class UserPages(CursorPagination):
+class UserPages(CursorPages):
     ordering = ("-date_joined", "-pk")
     page_size = 50
-    page_size_query_param = "limit"
     max_page_size = 200
 
 

@@ -33,7 +33,7 @@ from notifications.services import alert_create, outbox_enqueue
 
 from ..models import Booking, BookingExport, Ticket
 from ..notifications import absolute_url
-from ..selectors import LISTED
+from ..selectors import WAS_PAID
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ def _safe_rows(bookings: Iterable[Booking]) -> Iterator[list[str]]:
 def _booking_ids(user_id: int) -> list[int]:
     """The user's bookings in the order of the file: by departure, then booking."""
     return list(
-        Booking.objects.filter(user_id=user_id, status__in=LISTED)
+        Booking.objects.filter(WAS_PAID, user_id=user_id)
         .order_by("flight__departs_at", "pk")
         .values_list("pk", flat=True)
     )

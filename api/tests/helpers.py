@@ -1,0 +1,30 @@
+"""What the API tests share: a signed-in client, a POST with an Idempotency-Key, the problem check."""
+
+import uuid
+
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+PROBLEM = "application/problem+json"
+GOOD_CARD = {"number": "4242424242424242", "expiry": "12/30", "cvc": "123", "holder": "Ada Lovelace"}
+
+
+def bearer_client(user=None, **defaults) -> APIClient:
+    """A client with a fresh access token for `user` (anonymous for None)."""
+    client = APIClient(**defaults)
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+def post(client: APIClient, url: str, data=None, *, key: str | None = None):
+    """A JSON POST with its own Idempotency-Key (or the one given, for a retry)."""
+    return client.post(url, data, format="json", HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()))
+
+
+def assert_problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    assert body["code"] == code and body["status"] == status
+    return body
