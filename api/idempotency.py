@@ -18,12 +18,13 @@ import hashlib
 import json
 import re
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
@@ -66,14 +67,23 @@ def _fingerprint(request) -> str:
     return hashlib.sha256(f"{request.method}\n{request.path}\n{body}".encode()).hexdigest()
 
 
+@contextmanager
+def _quick_commit():
+    """A transaction that does not wait for its WAL flush: the claim and the stored response are
+    bookkeeping, not the booking (which the services commit durably). A crash may lose the
+    last few; a retry then runs again, and the services' own tokens make it find its result."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
 def _claim(*, user, key: str, fingerprint: str) -> IdempotencyKey | None:
     """The stored row to replay, or None when this request now owns the key (claimed)."""
     now = timezone.now()
-    stale_before = now - timedelta(hours=settings.API_IDEMPOTENCY_HOURS)
     for _attempt in range(3):
-        IdempotencyKey.objects.filter(user=user, key=key, started_at__lt=stale_before).delete()
         try:
-            with transaction.atomic():
+            with _quick_commit():
                 IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint, started_at=now)
             return None
         except IntegrityError:
@@ -81,6 +91,9 @@ def _claim(*, user, key: str, fingerprint: str) -> IdempotencyKey | None:
         row = IdempotencyKey.objects.filter(user=user, key=key).first()
         if row is None:
             continue  # deleted in between: claim again
+        if row.started_at < now - timedelta(hours=settings.API_IDEMPOTENCY_HOURS):
+            IdempotencyKey.objects.filter(pk=row.pk, started_at=row.started_at).delete()  # past replaying
+            continue
         if row.fingerprint != fingerprint:
             raise ApiError(
                 "idempotency_key_reused",
@@ -104,7 +117,8 @@ def _store(*, user, key: str, response) -> None:
         return
     headers = {name: response[name] for name in REPLAYED_HEADERS if response.has_header(name)}
     headers["Content-Type"] = response.content_type or "application/json"
-    rows.update(response_status=status, response_body=response.data, response_headers=headers)
+    with _quick_commit():
+        rows.update(response_status=status, response_body=response.data, response_headers=headers)
 
 
 def _replay(row: IdempotencyKey, request) -> Response:

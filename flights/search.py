@@ -61,6 +61,7 @@ class FlightSearchQuery:
     max_price: Decimal | None = None
     cursor: str | None = None
     page_size: int = SEARCH_PAGE_SIZE
+    with_fares: bool = True  # the fare strip; without it, one route-day's data is read, not seven
 
     def __post_init__(self):
         if not self.origins or not self.destinations:
@@ -95,7 +96,7 @@ class SearchResult:
     total: int  # flights in the window and under the price limit, on every page
     hidden_count: int  # the day's bookable flights the window and price limit leave out
     next_cursor: str | None  # None on the last page
-    fares: tuple[DayFare, ...]  # the fare strip, from the origin's local today on
+    fares: tuple[DayFare, ...]  # the fare strip, from the origin's local today on; () without it
 
 
 @dataclass(frozen=True)
@@ -130,12 +131,16 @@ def search_keys(query: FlightSearchQuery) -> SearchKeys:
     route-day of the fare strip (all origin-destination pairs, seven days)."""
     route = query.route_day
     pairs = [(o, d) for o in sorted(route.origins) for d in sorted(route.destinations)]
-    versions = route_day_versions([(o, d, day) for day in _strip_days(route.day) for o, d in pairs])
+    days = _strip_days(route.day) if query.with_fares else [route.day]
+    versions = route_day_versions([(o, d, day) for day in days for o, d in pairs])
     if versions is None:
         return SearchKeys(whole_day=None, fares=None)
     airports = (tuple(sorted(route.origins)), tuple(sorted(route.destinations)))
-    day_versions = versions[FLEXIBLE_DAYS * len(pairs) : (FLEXIBLE_DAYS + 1) * len(pairs)]
+    searched = days.index(route.day)
+    day_versions = versions[searched * len(pairs) : (searched + 1) * len(pairs)]
     whole_day = "search:day:" + _hash(*airports, route.day, route.passengers, SEARCH_RESULTS_LIMIT, *day_versions)
+    if not query.with_fares:
+        return SearchKeys(whole_day=whole_day, fares=None)
     fares = "search:fares:" + _hash(*airports, route.day, route.passengers, *versions)
     return SearchKeys(whole_day=whole_day, fares=fares)
 
@@ -144,7 +149,8 @@ def search_flights(
     query: FlightSearchQuery, *, keys: SearchKeys | None = None, now: datetime | None = None
 ) -> SearchResult:
     """Scheduled flights on the query's route and local day with seats for every passenger,
-    filtered by window and price, sorted, one page after the cursor; and the fare strip.
+    filtered by window and price, sorted, one page after the cursor; and the fare strip (when
+    the query asks for it).
 
     Reads the day's flights and the fare strip from the cache (`keys`, looked up when not
     given), and caches what it had to query for SEARCH_CACHE_SECONDS. Seats left may be that
@@ -152,16 +158,21 @@ def search_flights(
     keys = keys or search_keys(query)
     route = query.route_day
     zone = query.origins[0].zone
-    found = cache.get_many([keys.whole_day, keys.fares]) if keys.usable else {}
+    wanted = [key for key in (keys.whole_day, keys.fares) if key]
+    found = cache.get_many(wanted) if keys.usable else {}
     whole_day = found.get(keys.whole_day)
     if whole_day is None:
         whole_day = bookable_flights(
             query=route, origins=query.origins, destinations=query.destinations, limit=SEARCH_RESULTS_LIMIT, now=now
         )
-    lowest = found.get(keys.fares)
-    if lowest is None:
+    lowest = found.get(keys.fares) if keys.fares else None
+    if lowest is None and query.with_fares:
         lowest = lowest_prices_by_day(query=route, origin_zone=zone, days_around=FLEXIBLE_DAYS, now=now)
-    missed = {key: value for key, value in ((keys.whole_day, whole_day), (keys.fares, lowest)) if key not in found}
+    missed = {
+        key: value
+        for key, value in ((keys.whole_day, whole_day), (keys.fares, lowest))
+        if key and key not in found and value is not None
+    }
     if keys.usable and missed:
         cache.set_many(missed, settings.SEARCH_CACHE_SECONDS)
 
@@ -178,5 +189,7 @@ def search_flights(
         total=len(matching),
         hidden_count=len(whole_day) - len(matching),
         next_cursor=next_cursor,
-        fares=tuple(DayFare(day, lowest.get(day)) for day in _strip_days(query.day) if day >= local_today),
+        fares=tuple(DayFare(day, lowest.get(day)) for day in _strip_days(query.day) if day >= local_today)
+        if query.with_fares
+        else (),
     )

@@ -95,7 +95,8 @@ class HoldSerializer(serializers.Serializer):
         return {Booking.Status.CONFIRMED: "booked"}.get(booking.status, "expired")
 
     def get_seats(self, booking) -> list[str]:
-        return [ticket.seat for ticket in sorted(booking.tickets.all(), key=lambda t: t.pk)]
+        held = getattr(booking, "held_seats", None)  # a hold just made says which (booking_hold)
+        return held or [ticket.seat for ticket in sorted(booking.tickets.all(), key=lambda t: t.pk)]
 
     @extend_schema_field(MoneySerializer)
     def get_total(self, booking):

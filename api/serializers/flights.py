@@ -14,12 +14,13 @@ from .common import FlightSerializer, MoneySerializer, run_form
 # The API's sort names, and the search service's.
 SORTS = {"departure": "departure", "price": "price", "fastest": "duration"}
 MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+FLAGS = {"true": True, "1": True, "false": False, "0": False}
 MAX_CURSOR_LENGTH = 200
 
 
 class SearchParamsSerializer(serializers.Serializer):
-    """The query string of GET /flights. Places are resolved and dates checked by the site's
-    own search form (flights.forms.SearchForm), so the API and the pages agree."""
+    """The query string of GET /flights, for the schema; `parse_search` reads it."""
 
     origin = serializers.CharField(max_length=100, help_text="An IATA code (LHR) or a city (London: all its airports)")
     destination = serializers.CharField(max_length=100, help_text="An IATA code or a city")
@@ -30,7 +31,13 @@ class SearchParamsSerializer(serializers.Serializer):
     max_price = serializers.DecimalField(
         max_digits=10, decimal_places=2, min_value=0, required=False, help_text="Per seat, in the site's currency"
     )
-    limit = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, default=20, help_text="Flights per page")
+    limit = serializers.IntegerField(
+        min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE, help_text="Flights per page"
+    )
+    fares = serializers.BooleanField(
+        default=False,
+        help_text="true: also the lowest fare on each day from 3 days before to 3 after (the date strip)",
+    )
     cursor = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -38,28 +45,55 @@ class SearchParamsSerializer(serializers.Serializer):
         help_text="`next_cursor` of the previous page; an empty, stale or malformed one gives the first page",
     )
 
-    def validate(self, data):
-        form = SearchForm(
-            {
-                "origin": data["origin"],
-                "destination": data["destination"],
-                "date": data["date"].isoformat(),
-                "window": data["window"],
-                "passengers": data["passengers"],
-                "sort": SORTS[data["sort"]],
-                "max_price": "" if data.get("max_price") is None else str(data["max_price"]),
-            }
-        )
-        run_form(form)
-        cursor = data.get("cursor") or None
-        if cursor and len(cursor) > MAX_CURSOR_LENGTH:  # no real cursor is this long: page one
-            cursor = None
-        data["query"] = replace(form.search_query(cursor=cursor), page_size=data["limit"])
-        return data
 
-    @property
-    def query(self) -> FlightSearchQuery:
-        return self.validated_data["query"]
+def _choice(params, name: str, choices, default: str, errors: dict) -> str:
+    value = params.get(name) or default
+    if value not in choices:
+        errors[name] = [f"“{value[:40]}” is not one of: {', '.join(choices)}."]
+        return default
+    return value
+
+
+def _limit(params, errors: dict) -> int:
+    raw = params.get("limit") or str(DEFAULT_PAGE_SIZE)
+    size = int(raw) if raw.isdigit() else 0
+    if not 1 <= size <= MAX_PAGE_SIZE:
+        errors["limit"] = [f"Give a whole number from 1 to {MAX_PAGE_SIZE}."]
+    return size
+
+
+def parse_search(params) -> FlightSearchQuery:
+    """The query string of GET /flights (SearchParamsSerializer documents it) as a search, or a
+    ValidationError naming every bad parameter. The site's own search form checks and resolves
+    what the page's form has (places, date, passengers, price), so the API and the page agree;
+    the API adds its stricter choices (window, sort, limit). Done without a DRF serializer:
+    building one costs more than the search's two SQL statements (bench/api.py)."""
+    errors: dict[str, list[str]] = {}
+    window = _choice(params, "window", TIME_WINDOWS, "any", errors)
+    sort = _choice(params, "sort", SORTS, "departure", errors)
+    size = _limit(params, errors)
+    fares = _choice(params, "fares", FLAGS, "false", errors)
+    form = SearchForm(
+        {
+            "origin": params.get("origin", ""),
+            "destination": params.get("destination", ""),
+            "date": params.get("date", ""),
+            "window": window,
+            "passengers": params.get("passengers") or "1",
+            "sort": SORTS[sort],
+            "max_price": params.get("max_price", ""),
+        }
+    )
+    try:
+        run_form(form)
+    except serializers.ValidationError as error:
+        errors.update(error.detail)
+    if errors:
+        raise serializers.ValidationError(errors)
+    cursor = params.get("cursor") or None
+    if cursor and len(cursor) > MAX_CURSOR_LENGTH:  # no real cursor is this long: page one
+        cursor = None
+    return replace(form.search_query(cursor=cursor), page_size=size, with_fares=FLAGS[fares])
 
 
 class DayFareSerializer(serializers.Serializer):
@@ -73,7 +107,9 @@ class SearchResultSerializer(serializers.Serializer):
     hidden_count = serializers.IntegerField(help_text="Flights that day the time window and price limit leave out")
     next_cursor = serializers.CharField(allow_null=True)
     next = serializers.CharField(allow_null=True, help_text="The next page's URL; null on the last page")
-    fares = DayFareSerializer(many=True, help_text="The lowest fare on each day around the date")
+    fares = DayFareSerializer(
+        many=True, help_text="With fares=true: the lowest fare on each day around the date (from today); else []"
+    )
 
 
 class AirportSuggestionSerializer(serializers.Serializer):

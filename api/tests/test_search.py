@@ -231,13 +231,14 @@ def test_api_and_results_page_list_the_same_flights_in_the_same_order(api, londo
 
 
 def test_api_and_results_page_agree_on_counts_and_ids(api, london_paris):
-    body = ok_search(api, window="morning")
+    body = ok_search(api, window="morning", fares="true")
     service = search_flights(_form_query(window="morning"))
     assert [flight["id"] for flight in body["results"]] == [flight.pk for flight in service.flights]
     assert body["total"] == service.total == 3
     assert body["hidden_count"] == service.hidden_count == 5
     assert [fare["date"] for fare in body["fares"]] == [fare.day.isoformat() for fare in service.fares]
     assert body["fares"][3] == {"date": DAY.isoformat(), "lowest": {"amount": "45.00", "currency": settings.CURRENCY}}
+    assert ok_search(api, window="morning")["fares"] == []  # not asked for: not computed
 
 
 def _form_query(**params):
@@ -453,12 +454,16 @@ def test_a_change_on_a_nearby_day_updates_the_fare_strip_at_once(
     api, staff_api, london_paris, django_capture_on_commit_callbacks
 ):
     tomorrow = (DAY + timedelta(days=1)).isoformat()
-    fares = {fare["date"]: fare["lowest"] for fare in ok_search(api, origin="LHR", destination="CDG")["fares"]}
+    fares = {
+        fare["date"]: fare["lowest"] for fare in ok_search(api, origin="LHR", destination="CDG", fares="true")["fares"]
+    }
     assert fares[tomorrow] == {"amount": "100.00", "currency": settings.CURRENCY}  # SK191
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_api.patch(f"/api/v1/flights/{Flight.objects.get(number='SK191').pk}", {"price": "9.50"})
     assert response.status_code == 200, response.content
-    fares = {fare["date"]: fare["lowest"] for fare in ok_search(api, origin="LHR", destination="CDG")["fares"]}
+    fares = {
+        fare["date"]: fare["lowest"] for fare in ok_search(api, origin="LHR", destination="CDG", fares="true")["fares"]
+    }
     assert fares[tomorrow] == {"amount": "9.50", "currency": settings.CURRENCY}
 
 
@@ -485,6 +490,7 @@ def test_a_change_on_a_nearby_day_updates_the_fare_strip_at_once(
         ({"limit": "1000"}, "limit"),
         ({"max_price": "-1"}, "max_price"),
         ({"max_price": "cheap"}, "max_price"),
+        ({"fares": "maybe"}, "fares"),
     ],
     ids=str,
 )

@@ -22,7 +22,7 @@ from accounts.services import user_signup_once
 
 from ..schema import problem_codes
 from ..serializers.common import run_form
-from ..throttling import AddressThrottle, AuthThrottle, UserThrottle
+from ..throttling import AuthThrottle
 
 
 class MeSerializer(serializers.Serializer):
@@ -190,7 +190,6 @@ class Logout(jwt_views.TokenBlacklistView):
 
 class Me(APIView):
     permission_classes = [IsAuthenticated]
-    throttle_classes = [UserThrottle, AddressThrottle]
 
     @extend_schema(operation_id="me_retrieve", summary="The signed-in account", responses=MeSerializer)
     def get(self, request):

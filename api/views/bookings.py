@@ -42,6 +42,7 @@ from ..serializers.bookings import (
     HoldSerializer,
 )
 from ..serializers.common import FlightSerializer, absolute
+from .flights import flight_or_404
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -109,7 +110,7 @@ class HoldList(ListAPIView):
             )
         except Flight.DoesNotExist:
             raise serializers.ValidationError({"flight": ["There is no flight with this id."]}) from None
-        booking = selectors.booking_for_owner(user=request.user, reference=booking.reference)
+        booking.flight = flight_or_404(booking.flight_id)
         response = Response(HoldSerializer(booking, context={"request": request}).data, status=status.HTTP_201_CREATED)
         response["Location"] = absolute(request, "api:hold", booking.reference)
         return response

@@ -20,6 +20,7 @@ from ..serializers.flights import (
     SearchParamsSerializer,
     SearchResultSerializer,
     SeatMapSerializer,
+    parse_search,
 )
 
 
@@ -68,8 +69,7 @@ class FlightList(APIView):
         ],
     )
     def get(self, request):
-        params = parse_query(SearchParamsSerializer, request)
-        result = search_flights(params.query)
+        result = search_flights(parse_search(request.query_params))
         next_url = None
         if result.next_cursor:
             following = {**request.query_params.dict(), "cursor": result.next_cursor}

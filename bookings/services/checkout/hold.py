@@ -43,6 +43,8 @@ def booking_hold(*, user: User, flight_id: int, seats: list[str | None], token: 
     Locks the flight row, releases its lapsed holds, re-reads what is left, and writes the
     held booking, its tickets and the counter in one transaction: held seats count as taken
     for everyone else. Submitting the same `token` again returns the booking it made.
+    A new hold comes back with `held_seats`, its seat labels in passenger order (a replayed
+    token's booking is read back without them).
     `client` is the client's network (lib.http.client_network; "" when not from a request):
     with the account it is counted against the hold limits (hold_limits.py), under locks.
     Raises SoldOut, SeatTaken (with the seats), SeatUnknown, BookingClosed, FlightBusy,
@@ -97,6 +99,7 @@ def _hold_locked(*, user: User, flight: Flight, chosen: list[str | None], token:
                 limits=limits,
             )
             if booking is not None:
+                booking.held_seats = quick
                 return booking
         replayed = Booking.objects.filter(user=user, token=token).first()
         if replayed is not None:  # the same form again (a double submit): that checkout
@@ -127,6 +130,7 @@ def _hold_locked(*, user: User, flight: Flight, chosen: list[str | None], token:
             for seat in seats
         )
         Flight.objects.filter(pk=flight.pk).update(seats_booked=F("seats_booked") + count)
+    booking.held_seats = seats
     return booking
 
 
