@@ -28,3 +28,11 @@ class CursorPages(CursorPagination):
         if not 1 <= size <= self.max_page_size:
             raise ValidationError({self.page_size_query_param: [message]})
         return size
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+                parameter["description"] = f"Items per page, 1 to {self.max_page_size} (default {self.page_size})."
+        return parameters

@@ -63,7 +63,13 @@ class ApiAutoSchema(AutoSchema):
         handler = getattr(self.view, self.method.lower(), None)
         codes = list(getattr(handler, "problem_codes", ()) or getattr(self.view, "problem_codes", ()))
         codes.append("throttled")
-        if self.method in ("POST", "PUT", "PATCH") or self._get_filter_parameters() or self._has_query_serializer():
+        paginated = self.method == "GET" and self._get_paginator() is not None  # `limit` is checked
+        if (
+            self.method in ("POST", "PUT", "PATCH")
+            or self._get_filter_parameters()
+            or self._has_query_serializer()
+            or paginated
+        ):
             codes.append("validation_error")
         if self.method in ("POST", "PUT", "PATCH"):
             codes.append("parse_error")

@@ -14,6 +14,18 @@ from .seating import DEFAULT_LAYOUT, LAYOUT_CHOICES
 from .selectors import SORTS, TIME_WINDOWS
 
 SCHEDULE_HORIZON_DAYS = 365
+MIN_STAFF_YEAR, MAX_STAFF_YEAR = 2000, 2100
+
+
+class StaffDateField(forms.DateField):
+    """A date staff type (a filter, a flight's day): only years the schedule can hold, so a
+    typo like 0001 or 9999 is a message, not a time-zone sum past the calendar's end."""
+
+    def clean(self, value):
+        day = super().clean(value)
+        if day and not MIN_STAFF_YEAR <= day.year <= MAX_STAFF_YEAR:
+            raise forms.ValidationError(f"Enter a date between {MIN_STAFF_YEAR} and {MAX_STAFF_YEAR}.")
+        return day
 
 
 FLIGHT_FIELDS = ("number", "origin", "destination", "departs_at", "arrives_at", "price", "capacity", "layout")
@@ -123,13 +135,13 @@ class StaffFlightForm(forms.Form):
     number = forms.CharField(label="Flight number", max_length=8)
     origin = AirportCodeField(label="From", help_text="IATA code, e.g. LHR")
     destination = AirportCodeField(label="To", help_text="IATA code, e.g. JFK")
-    departure_date = forms.DateField(
+    departure_date = StaffDateField(
         label="Departure date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     departure_time = forms.TimeField(
         label="Departure time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
-    arrival_date = forms.DateField(
+    arrival_date = StaffDateField(
         label="Arrival date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     arrival_time = forms.TimeField(label="Arrival time", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))

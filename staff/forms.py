@@ -5,20 +5,9 @@ where the CSV import validates each row with it."""
 from django import forms
 from django.conf import settings
 
+from flights.forms import StaffDateField
 from flights.imports.parsing import size_text
 from notifications.models import OutboxMessage
-
-MIN_STAFF_YEAR, MAX_STAFF_YEAR = 2000, 2100
-
-
-class StaffDateField(forms.DateField):
-    """A date staff type into a filter: only years the schedule can hold."""
-
-    def clean(self, value):
-        day = super().clean(value)
-        if day and not MIN_STAFF_YEAR <= day.year <= MAX_STAFF_YEAR:
-            raise forms.ValidationError(f"Enter a date between {MIN_STAFF_YEAR} and {MAX_STAFF_YEAR}.")
-        return day
 
 
 class StaffFlightFilterForm(forms.Form):

@@ -16,7 +16,7 @@ from api.errors import CODES, DOMAIN_ERRORS, FRAMEWORK_ERRORS
 from booking_site import error_views
 from bookings.models import Booking
 from bookings.tests.factories import make_booking
-from flights.tests.factories import FlightFactory
+from flights.tests.factories import AirportFactory, FlightFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +91,8 @@ def test_another_users_booking_is_not_found_not_forbidden():
 
 
 def test_bad_query_parameter_is_validation_error_with_errors_per_field():
+    AirportFactory(iata="LHR")
+    AirportFactory(iata="JFK")
     response = Client().get("/api/v1/flights", {"origin": "LHR", "destination": "JFK", "date": "not-a-date"})
 
     body = assert_problem(response, 400, "validation_error", path="/api/v1/flights")

@@ -129,3 +129,15 @@ def test_a_checkout_the_airline_cancelled_with_its_flight_is_not_in_my_bookings(
     assert bearer_client(paid.user).get(reverse("api:booking", args=[hold.reference])).status_code == 404
     # Still there for its owner under /holds, as a checkout that ended.
     assert bearer_client(paid.user).get(reverse("api:hold", args=[hold.reference])).json()["status"] == "expired"
+
+
+def test_with_redis_unreachable_the_api_still_answers(settings):
+    unreachable = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    settings.CACHES = {
+        alias: {**config, "LOCATION": unreachable, "OPTIONS": {**config.get("OPTIONS", {}), "SOCKET_CONNECT_TIMEOUT": 0.2}}
+        for alias, config in settings.CACHES.items()
+    }
+    flight = FlightFactory()
+    response = APIClient().get(reverse("api:flight", args=[flight.pk]))
+    assert response.status_code == 200
+    assert response.json()["id"] == flight.pk

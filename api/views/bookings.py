@@ -49,6 +49,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=True,
+    pattern=r"^[\x21-\x7e]{1,255}$",
     description="A unique value per request you mean to make once (a UUID). A retry with the same "
     "key and body replays the first response for 24 hours.",
 )

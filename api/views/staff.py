@@ -7,6 +7,7 @@ from datetime import datetime
 import django_filters
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -21,7 +22,7 @@ from rest_framework.views import APIView
 from bookings import services as booking_services
 from bookings.selectors import flight_manifest
 from flights import services as flight_services
-from flights.forms import StaffFlightForm, flight_fields
+from flights.forms import StaffDateField, StaffFlightForm, flight_fields
 from flights.imports.parsing import ImportFileError
 from flights.imports.services import flight_import_start
 from flights.models import Flight, FlightImport
@@ -232,11 +233,22 @@ class SchedulePages(CursorPages):
     max_page_size = 200
 
 
+def staff_day(value):
+    """A day staff asked about, within the years the schedule holds (flights.forms.StaffDateField)."""
+    try:
+        return StaffDateField().clean(value)
+    except DjangoValidationError as error:
+        raise serializers.ValidationError(error.messages) from None
+
+
 class ScheduleQuerySerializer(serializers.Serializer):
     number = serializers.CharField(max_length=8, required=False, allow_blank=True)
     date = serializers.DateField(required=False, help_text="Local departure day")
     origin = serializers.CharField(max_length=3, required=False, allow_blank=True, help_text="IATA code")
     destination = serializers.CharField(max_length=3, required=False, allow_blank=True, help_text="IATA code")
+
+    def validate_date(self, value):
+        return staff_day(value)
 
 
 class Schedule(StaffOnly, ListAPIView):
@@ -357,6 +369,9 @@ class ManifestQuerySerializer(serializers.Serializer):
 
     def validate_number(self, value: str) -> str:
         return value.strip().upper()
+
+    def validate_date(self, value):
+        return staff_day(value)
 
 
 def _manifest(request, flight: Flight) -> dict:
