@@ -16,7 +16,14 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         k: v
         for k, v in os.environ.items()
         if k
-        not in {"DEBUG", "SECRET_KEY", "JWT_SIGNING_KEY", "SECURE_SSL_REDIRECT", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "JWT_SIGNING_KEY",
+            "SECURE_SSL_REDIRECT",
+            "DATABASE_URL",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, timeout=60

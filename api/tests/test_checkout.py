@@ -593,7 +593,9 @@ def test_quote_more_than_the_full_refund_days_before_departure_refunds_everythin
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert response["Location"] == "http://testserver" + reverse("api:cancellation", args=[booking.reference, body["id"]])
+    assert response["Location"] == "http://testserver" + reverse(
+        "api:cancellation", args=[booking.reference, body["id"]]
+    )
     assert body["status"] == "quoted" and body["booking"] == booking.reference
     assert body["refund_total"] == {"amount": "400.00", "currency": "EUR"}
     assert [p["refund"]["amount"] for p in body["passengers"]] == ["200.00", "200.00"]

@@ -134,7 +134,11 @@ def test_a_checkout_the_airline_cancelled_with_its_flight_is_not_in_my_bookings(
 def test_with_redis_unreachable_the_api_still_answers(settings):
     unreachable = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     settings.CACHES = {
-        alias: {**config, "LOCATION": unreachable, "OPTIONS": {**config.get("OPTIONS", {}), "SOCKET_CONNECT_TIMEOUT": 0.2}}
+        alias: {
+            **config,
+            "LOCATION": unreachable,
+            "OPTIONS": {**config.get("OPTIONS", {}), "SOCKET_CONNECT_TIMEOUT": 0.2},
+        }
         for alias, config in settings.CACHES.items()
     }
     flight = FlightFactory()
