@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.tests.factories import StaffFactory, UserFactory
 from bookings.models import Booking, BookingExport
 from bookings.tests.factories import make_booking
-from bookings.tests.test_concurrency import run_threads
+from bookings.tests.threads import run_threads
 from flights.imports.parsing import COLUMNS
 from flights.models import Flight, FlightImport
 from flights.tests.factories import AirportFactory, FlightFactory

@@ -20,7 +20,7 @@ from booking_site.lib.jobs import (
     jobs_stalled_ids,
 )
 from bookings.models import BookingExport
-from bookings.tests.test_concurrency import run_threads
+from bookings.tests.threads import run_threads
 from flights.models import FlightImport
 
 pytestmark = pytest.mark.django_db

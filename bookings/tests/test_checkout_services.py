@@ -31,7 +31,7 @@ from bookings.payments import TestPaymentProvider
 from bookings.selectors import taken_seats
 from bookings.services import Passenger
 from bookings.tests.factories import DECLINED_CARD, TEST_CARD, make_booking, make_hold
-from bookings.tests.test_concurrency import run_threads
+from bookings.tests.threads import run_threads
 from flights.models import Flight
 from flights.tests.factories import FlightFactory
 from notifications.models import OutboxMessage

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -17,34 +17,13 @@ from bookings import services
 from bookings.exceptions import FlightBusy, SoldOut
 from bookings.models import Booking, Ticket
 from bookings.tests.factories import TEST_CARD, booking_create, make_booking, make_hold
+from bookings.tests.threads import run_threads
 from flights.exceptions import FlightNotEditable
 from flights.models import Flight
 from flights.services import flight_update
 from flights.tests.factories import FlightFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def run_threads(count: int, work) -> list:
-    """Start `count` threads together at a barrier; each returns work(i) or the exception it raised."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as error:  # collected and asserted on by the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def overbooking_problems(flight_id: int) -> list[str]:

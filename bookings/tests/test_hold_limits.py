@@ -13,7 +13,7 @@ from bookings.exceptions import HoldLimitReached
 from bookings.models import Booking
 from bookings.services import booking_hold
 from bookings.tests.factories import make_booking
-from bookings.tests.test_concurrency import run_threads
+from bookings.tests.threads import run_threads
 from flights.models import Flight
 from flights.tests.factories import FlightFactory
 

@@ -13,7 +13,7 @@ from bookings import services
 from bookings.services.reminders import departure_reminders_send, reminder_dedupe_key
 from bookings.tasks import departure_reminders_send as departure_reminders_task
 from bookings.tests.factories import make_booking, make_hold
-from bookings.tests.test_concurrency import run_threads
+from bookings.tests.threads import run_threads
 from flights.tests.factories import AirportFactory, FlightFactory
 from notifications.models import OutboxMessage
 

@@ -9,7 +9,8 @@ from accounts.tests.factories import UserFactory
 from bookings.exceptions import FlightBusy, SeatTaken, SeatUnknown, SoldOut
 from bookings.models import Booking, Ticket
 from bookings.tests.factories import booking_create, make_booking
-from bookings.tests.test_concurrency import overbooking_problems, run_threads
+from bookings.tests.test_concurrency import overbooking_problems
+from bookings.tests.threads import run_threads
 from flights.exceptions import CapacityBelowBooked
 from flights.models import Flight
 from flights.seating import assign_together, cabin, nearest_free, rows, seat_labels, seats_by_label
