@@ -229,9 +229,9 @@ def _framework_problem(exc: exceptions.APIException) -> tuple[str, str, dict]:
         return code, _first_message(errors), {"errors": errors}
     if isinstance(exc, exceptions.Throttled):
         return code, f"Too many requests. Try again in {max(math.ceil(exc.wait or 1), 1)} seconds.", {}
-    if isinstance(exc, InvalidToken):
-        return code, "The token is not valid or has expired.", {}
     detail = exc.detail.get("detail") if isinstance(exc.detail, dict) else exc.detail  # simplejwt's are dicts
+    if isinstance(exc, InvalidToken) and "messages" in exc.detail:  # the bearer token: a reason per token type
+        detail = "The token is not valid or has expired."
     detail = str(detail) if isinstance(detail, str) else CODES[code].title
     if code == "permission_denied" and detail.startswith("CSRF Failed"):
         code = "csrf_failed"

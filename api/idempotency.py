@@ -5,7 +5,7 @@ response is stored and replayed for API_IDEMPOTENCY_HOURS to any request with th
 and the same method, path and body (`Idempotent-Replayed: true`). The same key with a
 different request is 422 `idempotency_key_reused`; while the first is still running, 409
 `idempotency_key_in_use` with Retry-After. Responses that say "try again" (429, 503, 5xx) are
-not stored, nor are 409 conflicts (sold out, seat taken, busy): the key is free again for
+not stored, nor are 409 conflicts (sold out, seat taken, a hold limit): the key is free again for
 the retry, which runs afresh.
 
 A claim older than IN_FLIGHT_SECONDS with no response is a request that died (a killed
@@ -34,7 +34,7 @@ from .models import IdempotencyKey
 HEADER = "Idempotency-Key"
 IN_FLIGHT_SECONDS = 60  # longer than any request may run (gunicorn's timeout is 30 s)
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, no spaces
-REPLAYED_HEADERS = ("Location", "Retry-After")
+REPLAYED_HEADERS = ("Location",)  # a stored answer is never a 409, 429 or 503: no Retry-After
 # "Try again" answers: the state may change (a seat frees up, a lock is released), so a retry
 # with the same key runs again rather than replaying them.
 NOT_STORED = (409, 429)

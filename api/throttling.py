@@ -1,5 +1,5 @@
 """Request budgets, counted in Redis: per signed-in user and per client address on every
-request, and a tighter one per address on the auth endpoints (token, refresh, sign-up). Past a
+request, and a tighter one per address on the auth endpoints (token, refresh, logout, sign-up). Past a
 budget the answer is 429 `throttled` with Retry-After. Rates are settings (API_RATE_*), read
 on every request so a deployment (or a test) can change them.
 
@@ -80,7 +80,7 @@ class RequestThrottle(_Budgets):
 
 
 class AuthThrottle(_Budgets):
-    """Sign-in, token refresh and sign-up, per client address: password guessing is slow."""
+    """Sign-in, token refresh, logout and sign-up, per client address: password guessing is slow."""
 
     def budgets(self, request):
         return [("API_RATE_AUTH", "auth", client_address(request) or "unknown")]

@@ -130,8 +130,7 @@ MIDDLEWARE = [
     "accounts.middleware.LastSeenMiddleware",  # at most one UPDATE per user an hour
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "booking_site.middleware.AdminEmptyToFieldMiddleware",
-    "booking_site.middleware.RequestIdMiddleware",  # X-Request-ID on every response; in API errors  # a Django admin 500 on ?_to_field=
+    "booking_site.middleware.AdminEmptyToFieldMiddleware",  # a Django admin 500 on ?_to_field=
 ]
 
 ROOT_URLCONF = "booking_site.urls"
@@ -313,7 +312,7 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": True,
 }
 # Requests per user (signed in) and per client address, counted in Redis; the auth endpoints
-# (token, signup, refresh) have their own, tighter budget per address.
+# (token, refresh, logout, signup) have their own, tighter budget per address.
 API_RATE_USER = env("API_RATE_USER", default="600/min")
 API_RATE_ADDRESS = env("API_RATE_ADDRESS", default="1200/min")
 API_RATE_AUTH = env("API_RATE_AUTH", default="20/min")

@@ -34,8 +34,9 @@ class SearchParamsSerializer(serializers.Serializer):
     limit = serializers.IntegerField(
         min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE, help_text="Flights per page"
     )
-    fares = serializers.BooleanField(
-        default=False,
+    fares = serializers.ChoiceField(
+        choices=list(FLAGS),
+        default="false",
         help_text="true: also the lowest fare on each day from 3 days before to 3 after (the date strip)",
     )
     cursor = serializers.CharField(

@@ -191,7 +191,11 @@ class BookingList(ListAPIView):
             raise serializers.ValidationError({"hold": ["You have no hold with this id."]}) from None
         if booking.status != Booking.Status.CONFIRMED:
             if booking.status == Booking.Status.CANCELLED:
-                raise BookingClosed("This flight has been cancelled, so your seats were released.")
+                raise BookingClosed(
+                    "This flight has been cancelled, so your seats were released."
+                    if booking.cancelled_by_staff
+                    else "This booking was cancelled."
+                )
             if booking.status != Booking.Status.HELD or booking.hold_expires_at <= timezone.now():
                 raise HoldExpired()
             passengers, card = serializer.checkout(booking)

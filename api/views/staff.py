@@ -191,7 +191,7 @@ class FlightDetail(PublicReadStaffWrite, PublicFlightDetail):
         request=FlightWriteSerializer,
         responses=FlightSerializer,
     )
-    @problem_codes("capacity_below_booked", "flight_not_editable")
+    @problem_codes("capacity_below_booked", "flight_not_editable", "busy")
     def put(self, request, flight_id: int):
         return self._update(request, flight_id, partial=False)
 
@@ -208,7 +208,7 @@ class FlightDetail(PublicReadStaffWrite, PublicFlightDetail):
             )
         ],
     )
-    @problem_codes("capacity_below_booked", "flight_not_editable")
+    @problem_codes("capacity_below_booked", "flight_not_editable", "busy")
     def patch(self, request, flight_id: int):
         return self._update(request, flight_id, partial=True)
 
