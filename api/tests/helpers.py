@@ -9,11 +9,14 @@ PROBLEM = "application/problem+json"
 GOOD_CARD = {"number": "4242424242424242", "expiry": "12/30", "cvc": "123", "holder": "Ada Lovelace"}
 
 
-def bearer_client(user=None, **defaults) -> APIClient:
-    """A client with a fresh access token for `user` (anonymous for None)."""
+def bearer_client(user=None, *, token: str | None = None, **defaults) -> APIClient:
+    """A client with a fresh access token for `user` (anonymous for None), or with `token` as it
+    is (any string: a refresh token, a forged one). `defaults` go to APIClient (REMOTE_ADDR=...)."""
     client = APIClient(**defaults)
-    if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    if token is None and user is not None:
+        token = str(RefreshToken.for_user(user).access_token)
+    if token is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 
 
@@ -22,9 +25,12 @@ def post(client: APIClient, url: str, data=None, *, key: str | None = None):
     return client.post(url, data, format="json", HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()))
 
 
-def assert_problem(response, status: int, code: str) -> dict:
+def assert_problem(response, status: int, code: str, *, path: str | None = None) -> dict:
+    """A problem+json answer with this status and code (and, given `path`, this `instance`)."""
     assert response.status_code == status, response.content
     assert response["Content-Type"] == PROBLEM
     body = response.json()
     assert body["code"] == code and body["status"] == status
+    if path is not None:
+        assert body["instance"] == path
     return body

@@ -17,6 +17,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, UserFactory
 
+from .helpers import PROBLEM, assert_problem, bearer_client
+
 pytestmark = [
     pytest.mark.django_db,
     # The test settings' keys are short; PyJWT says so whenever a test signs with them.
@@ -31,12 +33,6 @@ ME = "/api/v1/me"
 STRONG_PASSWORD = "plum orchard sailing 1987"
 
 
-def bearer_client(access: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-    return client
-
-
 def access_for(user) -> str:
     return str(RefreshToken.for_user(user).access_token)
 
@@ -48,15 +44,6 @@ def claims_for(user, **overrides) -> dict:
     claims["jti"] = uuid.uuid4().hex
     claims.update(overrides)
     return claims
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["code"] == code
-    assert body["status"] == status
-    return body
 
 
 def signup_body(**overrides) -> dict:
@@ -83,7 +70,7 @@ def test_signup_creates_account_and_returns_user_with_token_pair():
     assert "password" not in body["user"]
     user = User.objects.get(email="ada@example.test")
     assert user.check_password(STRONG_PASSWORD)
-    me = bearer_client(body["access"]).get(ME)
+    me = bearer_client(token=body["access"]).get(ME)
     assert me.status_code == 200
     assert me.json()["id"] == user.pk
     assert RefreshToken(body["refresh"])["user_id"] == str(user.pk)
@@ -129,7 +116,7 @@ def test_signup_retried_with_same_password_returns_tokens_both_times():
     assert first.status_code == 201, first.content
     assert second.status_code == 201, second.content
     assert second.json()["user"]["id"] == first.json()["user"]["id"]
-    assert bearer_client(second.json()["access"]).get(ME).status_code == 200
+    assert bearer_client(token=second.json()["access"]).get(ME).status_code == 200
     assert User.objects.filter(email="ada@example.test").count() == 1
 
 
@@ -151,7 +138,7 @@ def test_token_obtain_with_good_credentials_returns_working_pair():
     assert response.status_code == 200, response.content
     pair = response.json()
     assert set(pair) >= {"access", "refresh"}
-    assert bearer_client(pair["access"]).get(ME).json()["email"] == user.email
+    assert bearer_client(token=pair["access"]).get(ME).json()["email"] == user.email
 
 
 @pytest.mark.parametrize(
@@ -202,7 +189,7 @@ def test_access_token_is_hs256_with_audience_issuer_and_short_lifetime():
 def test_bearer_access_token_reads_me():
     user = UserFactory(first_name="Grace")
 
-    response = bearer_client(access_for(user)).get(ME)
+    response = bearer_client(user).get(ME)
 
     assert response.status_code == 200
     assert response.json() == {
@@ -219,7 +206,7 @@ def test_bearer_access_token_reads_me():
 def test_refresh_token_is_not_accepted_as_bearer():
     user = UserFactory()
 
-    response = bearer_client(str(RefreshToken.for_user(user))).get(ME)
+    response = bearer_client(token=str(RefreshToken.for_user(user))).get(ME)
 
     assert_problem(response, 401, "token_not_valid")
 
@@ -230,7 +217,7 @@ def test_refresh_token_is_not_accepted_as_bearer():
 def test_patch_me_changes_names_and_preferences():
     user = UserFactory(first_name="Old", last_name="Name", email_new_routes=True, email_monthly_report=True)
 
-    response = bearer_client(access_for(user)).patch(
+    response = bearer_client(user).patch(
         ME,
         {"first_name": "Ada", "last_name": "Lovelace", "email_new_routes": False, "email_monthly_report": False},
         format="json",
@@ -247,7 +234,7 @@ def test_patch_me_changes_names_and_preferences():
 def test_patch_me_changes_only_what_is_sent():
     user = UserFactory(first_name="Keep", last_name="Me", email_new_routes=True)
 
-    response = bearer_client(access_for(user)).patch(ME, {"email_new_routes": False}, format="json")
+    response = bearer_client(user).patch(ME, {"email_new_routes": False}, format="json")
 
     assert response.status_code == 200, response.content
     user.refresh_from_db()
@@ -265,7 +252,7 @@ def test_patch_me_changes_only_what_is_sent():
 def test_patch_me_refuses_bad_input_and_changes_nothing(payload, field):
     user = UserFactory(first_name="Same", last_name="Person", email_new_routes=True)
 
-    response = bearer_client(access_for(user)).patch(ME, payload, format="json")
+    response = bearer_client(user).patch(ME, payload, format="json")
 
     body = assert_problem(response, 400, "validation_error")
     assert field in body["errors"]
@@ -276,7 +263,7 @@ def test_patch_me_refuses_bad_input_and_changes_nothing(payload, field):
 def test_patch_me_cannot_change_email_or_make_self_staff():
     user = UserFactory(email="mine@example.test")
 
-    response = bearer_client(access_for(user)).patch(
+    response = bearer_client(user).patch(
         ME, {"email": "other@example.test", "is_staff": True, "id": 999999}, format="json"
     )
 
@@ -305,7 +292,7 @@ def test_refresh_returns_new_pair_and_blacklists_the_old_refresh_token():
     pair = rotated.json()
     assert pair["refresh"] != first["refresh"]
     assert pair["access"] != first["access"]
-    assert bearer_client(pair["access"]).get(ME).status_code == 200
+    assert bearer_client(token=pair["access"]).get(ME).status_code == 200
 
     again = APIClient().post(REFRESH, {"refresh": first["refresh"]}, format="json")
     assert_problem(again, 401, "token_not_valid")
@@ -357,7 +344,7 @@ def test_access_token_expires_after_the_configured_minutes():
     start = datetime.now(UTC)
     with time_machine.travel(start, tick=False):
         access = access_for(user)
-    client = bearer_client(access)
+    client = bearer_client(token=access)
 
     with time_machine.travel(start + timedelta(minutes=settings.API_ACCESS_TOKEN_MINUTES - 1), tick=False):
         assert client.get(ME).status_code == 200
@@ -374,10 +361,10 @@ def test_refresh_token_still_works_after_the_access_token_expired():
         pair = obtain_pair(user)
 
     with time_machine.travel(start + timedelta(hours=1), tick=False):
-        assert bearer_client(pair["access"]).get(ME).status_code == 401
+        assert bearer_client(token=pair["access"]).get(ME).status_code == 401
         response = APIClient().post(REFRESH, {"refresh": pair["refresh"]}, format="json")
         assert response.status_code == 200, response.content
-        assert bearer_client(response.json()["access"]).get(ME).status_code == 200
+        assert bearer_client(token=response.json()["access"]).get(ME).status_code == 200
 
 
 def test_hand_built_token_with_the_sites_claims_and_key_is_accepted():
@@ -385,7 +372,7 @@ def test_hand_built_token_with_the_sites_claims_and_key_is_accepted():
     user = UserFactory()
     token = jwt.encode(claims_for(user), settings.JWT_SIGNING_KEY, algorithm="HS256")
 
-    assert bearer_client(token).get(ME).status_code == 200
+    assert bearer_client(token=token).get(ME).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -399,7 +386,7 @@ def test_token_signed_with_another_key_is_refused(key):
     user = UserFactory()
     token = jwt.encode(claims_for(user), key(), algorithm="HS256")
 
-    assert_problem(bearer_client(token).get(ME), 401, "token_not_valid")
+    assert_problem(bearer_client(token=token).get(ME), 401, "token_not_valid")
 
 
 @pytest.mark.parametrize(
@@ -417,7 +404,7 @@ def test_token_with_wrong_or_missing_audience_or_issuer_is_refused(overrides):
     claims = {name: value for name, value in claims_for(user, **overrides).items() if value is not None}
     token = jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm="HS256")
 
-    assert_problem(bearer_client(token).get(ME), 401, "token_not_valid")
+    assert_problem(bearer_client(token=token).get(ME), 401, "token_not_valid")
 
 
 def test_token_with_alg_none_is_refused():
@@ -425,7 +412,7 @@ def test_token_with_alg_none_is_refused():
     token = jwt.encode(claims_for(user), None, algorithm="none")
     assert jwt.get_unverified_header(token)["alg"] == "none"
 
-    assert_problem(bearer_client(token).get(ME), 401, "token_not_valid")
+    assert_problem(bearer_client(token=token).get(ME), 401, "token_not_valid")
 
 
 @pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
@@ -433,7 +420,7 @@ def test_token_with_another_algorithm_is_refused_even_with_the_right_key(algorit
     user = UserFactory()
     token = jwt.encode(claims_for(user), settings.JWT_SIGNING_KEY, algorithm=algorithm)
 
-    assert_problem(bearer_client(token).get(ME), 401, "token_not_valid")
+    assert_problem(bearer_client(token=token).get(ME), 401, "token_not_valid")
 
 
 def test_token_without_user_id_is_refused():
@@ -442,17 +429,17 @@ def test_token_without_user_id_is_refused():
     del claims["user_id"]
     token = jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm="HS256")
 
-    assert_problem(bearer_client(token).get(ME), 401, "token_not_valid")
+    assert_problem(bearer_client(token=token).get(ME), 401, "token_not_valid")
 
 
 def test_signed_token_with_a_non_numeric_user_id_is_refused_not_a_500():
     user = UserFactory()
     token = jwt.encode(claims_for(user, user_id="not-a-number"), settings.JWT_SIGNING_KEY, algorithm="HS256")
 
-    response = bearer_client(token).get(ME)
+    response = bearer_client(token=token).get(ME)
 
     assert response.status_code == 401
-    assert response["Content-Type"] == "application/problem+json"
+    assert response["Content-Type"] == PROBLEM
 
 
 def test_refresh_token_signed_with_another_key_is_refused():
@@ -467,7 +454,7 @@ def test_refresh_token_signed_with_another_key_is_refused():
 
 def test_token_for_a_deactivated_user_is_refused():
     user = UserFactory()
-    client = bearer_client(access_for(user))
+    client = bearer_client(user)
     assert client.get(ME).status_code == 200
 
     User.objects.filter(pk=user.pk).update(is_active=False)
@@ -484,26 +471,26 @@ def test_refresh_for_a_deactivated_user_is_refused():
     response = APIClient().post(REFRESH, {"refresh": pair["refresh"]}, format="json")
 
     assert response.status_code == 401
-    assert response["Content-Type"] == "application/problem+json"
+    assert response["Content-Type"] == PROBLEM
     assert response.json()["code"] in {"token_not_valid", "authentication_failed"}
     assert "access" not in response.json()
 
 
 def test_password_change_ends_access_tokens_issued_before_it():
     user = UserFactory()
-    client = bearer_client(access_for(user))
+    client = bearer_client(user)
     assert client.get(ME).status_code == 200
 
     user.set_password("a brand new passphrase 2027")
     user.save()
 
     assert_problem(client.get(ME), 401, "token_not_valid")
-    assert bearer_client(access_for(user)).get(ME).status_code == 200
+    assert bearer_client(user).get(ME).status_code == 200
 
 
 def test_token_for_a_deleted_user_is_refused():
     user = UserFactory()
-    client = bearer_client(access_for(user))
+    client = bearer_client(user)
     user.delete()
 
     assert_problem(client.get(ME), 401, "token_not_valid")

@@ -16,7 +16,6 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
 from bookings import services
@@ -26,11 +25,11 @@ from flights.models import Flight
 from flights.tests.factories import AirportFactory, FlightFactory
 from notifications.models import OutboxMessage
 
+from .helpers import GOOD_CARD, assert_problem, bearer_client, post
+
 pytestmark = pytest.mark.django_db
 
-GOOD_CARD = {"number": "4242424242424242", "expiry": "12/30", "cvc": "123", "holder": "Ada Lovelace"}
 DECLINED_CARD = {**GOOD_CARD, "number": "4000000000000002"}
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(autouse=True)
@@ -50,15 +49,7 @@ def _address_for(user) -> str:
 def api_client(user=None) -> APIClient:
     """A client signed in with a fresh access token (or anonymous). A token lives
     API_ACCESS_TOKEN_MINUTES: make a new client after travelling in time."""
-    client = APIClient(REMOTE_ADDR=_address_for(user))
-    if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
-
-
-def post(client: APIClient, url: str, data=None, *, key: str | None = None):
-    """A POST with its own Idempotency-Key (or the one given, for a retry)."""
-    return client.post(url, data, format="json", HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()))
+    return bearer_client(user, REMOTE_ADDR=_address_for(user))
 
 
 def hold(client: APIClient, flight, passengers: int = 1, seats=None, *, key: str | None = None):
@@ -76,14 +67,6 @@ def book(client: APIClient, reference: str, names: list[tuple[str, str]], card=G
         {"hold": reference, "passengers": passengers, "payment": {"card": card}},
         key=key,
     )
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["code"] == code and body["status"] == status
-    return body
 
 
 def seats_booked(flight) -> int:

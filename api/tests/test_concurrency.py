@@ -6,65 +6,34 @@ either gets seats or a 409 it can act on (503 busy at worst), never a 5xx, and t
 counter, its tickets and its seats agree afterwards.
 """
 
-import threading
 import uuid
 from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
 from bookings import services
 from bookings.models import Booking, Ticket
 from bookings.tests.factories import make_booking
+from bookings.tests.threads import run_threads
 from flights.models import Flight
 from flights.tests.factories import FlightFactory
 
+from .helpers import GOOD_CARD, bearer_client, post
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
-GOOD_CARD = {"number": "4242424242424242", "expiry": "12/30", "cvc": "123", "holder": "Racer"}
 LOSING_CODES = {"sold_out", "seat_taken", "busy"}
-
-
-def api_client(user, *, address: str) -> APIClient:
-    client = APIClient(REMOTE_ADDR=address)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
-
-
-def run_threads(count: int, work) -> list:
-    """Start `count` threads together at a barrier; each returns work(i) or the exception it
-    raised. Each closes its own database connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def target(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as error:  # collected and asserted on by the test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    return results
 
 
 def post_hold(client: APIClient, flight_id: int, passengers: int, seats=None):
     data = {"flight": flight_id, "passengers": passengers}
     if seats is not None:
         data["seats"] = seats
-    return client.post(reverse("api:holds"), data, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    return post(client, reverse("api:holds"), data)
 
 
 def post_booking(client: APIClient, reference: str, passengers: int):
@@ -73,7 +42,7 @@ def post_booking(client: APIClient, reference: str, passengers: int):
         "passengers": [{"first_names": "Racer", "last_name": f"Number{n}"} for n in range(passengers)],
         "payment": {"card": GOOD_CARD},
     }
-    return client.post(reverse("api:bookings"), data, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4()))
+    return post(client, reverse("api:bookings"), data)
 
 
 def seat_problems(flight_id: int) -> list[str]:
@@ -137,7 +106,7 @@ def nearly_full_flight(*, capacity: int, left: int) -> Flight:
 def test_twenty_four_clients_holding_the_last_seats_never_oversell():
     flight = nearly_full_flight(capacity=60, left=3)
     users = UserFactory.create_batch(24)
-    clients = [api_client(user, address=f"10.1.0.{i + 1}") for i, user in enumerate(users)]
+    clients = [bearer_client(user, REMOTE_ADDR=f"10.1.0.{i + 1}") for i, user in enumerate(users)]
     parties = [1 + i % 2 for i in range(24)]  # twelve of 1, twelve of 2: 36 seats wanted, 3 left
 
     responses = run_threads(24, lambda i: post_hold(clients[i], flight.pk, parties[i]))
@@ -163,7 +132,7 @@ def test_clients_racing_for_the_same_seat_one_wins_the_rest_hear_seat_taken(sett
     settings.HOLD_LIMIT_PER_CLIENT = 1000
     flight = FlightFactory(capacity=60)
     users = UserFactory.create_batch(12)
-    clients = [api_client(user, address="10.2.0.1") for user in users]
+    clients = [bearer_client(user, REMOTE_ADDR="10.2.0.1") for user in users]
 
     responses = run_threads(12, lambda i: post_hold(clients[i], flight.pk, 1, seats=["5C"]))
 
@@ -181,7 +150,7 @@ def test_clients_racing_for_the_same_seat_one_wins_the_rest_hear_seat_taken(sett
 def test_clients_holding_and_booking_the_last_seats_confirm_exactly_what_is_left(mailoutbox):
     flight = nearly_full_flight(capacity=30, left=4)
     users = UserFactory.create_batch(10)
-    clients = [api_client(user, address=f"10.3.0.{i + 1}") for i, user in enumerate(users)]
+    clients = [bearer_client(user, REMOTE_ADDR=f"10.3.0.{i + 1}") for i, user in enumerate(users)]
     parties = [1 + (i % 3 == 0) for i in range(10)]
 
     def hold_then_book(i: int):
@@ -237,13 +206,11 @@ def test_the_same_hold_sent_at_once_with_one_key_holds_once():
     is that hold (first or replayed) or "still running, retry"."""
     flight = FlightFactory(capacity=60)
     user = UserFactory()
-    clients = [api_client(user, address="10.4.0.1") for _ in range(6)]
+    clients = [bearer_client(user, REMOTE_ADDR="10.4.0.1") for _ in range(6)]
     key = str(uuid.uuid4())
     body = {"flight": flight.pk, "passengers": 2}
 
-    responses = run_threads(
-        6, lambda i: clients[i].post(reverse("api:holds"), body, format="json", HTTP_IDEMPOTENCY_KEY=key)
-    )
+    responses = run_threads(6, lambda i: post(clients[i], reverse("api:holds"), body, key=key))
 
     assert not [r for r in responses if isinstance(r, Exception)], responses
     statuses = Counter(r.status_code for r in responses)
@@ -259,11 +226,11 @@ def test_one_quote_confirmed_at_once_with_different_keys_cancels_and_refunds_onc
     flight = FlightFactory(capacity=60)
     booking = make_booking(flight=flight, passengers=2)
     user = booking.user
-    clients = [api_client(user, address="10.5.0.1") for _ in range(6)]
+    clients = [bearer_client(user, REMOTE_ADDR="10.5.0.1") for _ in range(6)]
     quote_id = clients[0].post(reverse("api:cancellations", args=[booking.reference]), {}, format="json").json()["id"]
     url = reverse("api:cancellation_confirm", args=[booking.reference, quote_id])
 
-    responses = run_threads(6, lambda i: clients[i].post(url, HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())))
+    responses = run_threads(6, lambda i: post(clients[i], url))
 
     assert not [r for r in responses if isinstance(r, Exception)], responses
     assert all(r.status_code == 200 for r in responses), [(r.status_code, r.content) for r in responses]

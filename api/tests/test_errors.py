@@ -8,8 +8,6 @@ import uuid
 
 import pytest
 from django.test import Client, RequestFactory
-from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import StaffFactory, UserFactory
 from api.errors import CODES, DOMAIN_ERRORS, FRAMEWORK_ERRORS
@@ -18,33 +16,23 @@ from bookings.models import Booking
 from bookings.tests.factories import make_booking
 from flights.tests.factories import AirportFactory, FlightFactory
 
+from . import helpers
+from .helpers import PROBLEM, bearer_client, post
+
 pytestmark = pytest.mark.django_db
 
-PROBLEM = "application/problem+json"
 PROBLEM_MEMBERS = {"type", "title", "status", "detail", "code", "instance", "request_id"}
 GENERATED_ID = re.compile(r"[0-9a-f]{32}")
 
 
-def bearer_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
-
-
 def assert_problem(response, status: int, code: str, *, path: str | None = None) -> dict:
-    """The whole problem shape, for any error under /api/."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
+    """The whole problem shape, for any error under /api/: the shared check, then every member."""
+    body = helpers.assert_problem(response, status, code, path=path)
     assert PROBLEM_MEMBERS <= set(body), body
-    assert body["status"] == status
-    assert body["code"] == code
     assert body["code"] in CODES
     assert body["title"] == CODES[code].title
     assert isinstance(body["detail"], str) and body["detail"]
     assert body["type"].endswith("/api/v1/docs/#section/Errors")
-    if path is not None:
-        assert body["instance"] == path
     assert body["request_id"]
     assert response["X-Request-ID"] == body["request_id"]
     if status in (409, 429, 503):
@@ -52,8 +40,8 @@ def assert_problem(response, status: int, code: str, *, path: str | None = None)
     return body
 
 
-def hold(client, body: dict, *, key: str | None = None):
-    return client.post("/api/v1/holds", body, format="json", HTTP_IDEMPOTENCY_KEY=key or str(uuid.uuid4()))
+def hold(client, body: dict):
+    return post(client, "/api/v1/holds", body)
 
 
 # Framework errors ----------------------------------------------------------------------------
@@ -115,9 +103,7 @@ def test_nested_field_errors_are_dotted_paths():
         "payment": {"card": {"number": "4242424242424242", "expiry": "12/30", "cvc": "123", "holder": "A"}},
     }
 
-    response = bearer_client(user).post(
-        "/api/v1/bookings", payload, format="json", HTTP_IDEMPOTENCY_KEY=str(uuid.uuid4())
-    )
+    response = post(bearer_client(user), "/api/v1/bookings", payload)
 
     body = assert_problem(response, 400, "validation_error")
     assert "passengers.0.last_name" in body["errors"]

@@ -9,8 +9,6 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import UserFactory
 from api.idempotency import IN_FLIGHT_SECONDS, idempotency_keys_purge
@@ -19,29 +17,17 @@ from bookings.models import Booking, Payment
 from bookings.tests.factories import make_booking
 from flights.tests.factories import FlightFactory
 
+from .helpers import assert_problem, bearer_client
+
 pytestmark = pytest.mark.django_db
 
 HOLDS = "/api/v1/holds"
-PROBLEM = "application/problem+json"
-
-
-def bearer_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
 
 
 def post_hold(client, body: dict, key: str | None):
+    """Unlike helpers.post, sends `key` exactly as given: none at all for None, "" as ""."""
     headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
     return client.post(HOLDS, body, format="json", **headers)
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body = response.json()
-    assert body["code"] == code
-    return body
 
 
 @pytest.fixture

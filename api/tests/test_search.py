@@ -25,13 +25,14 @@ from flights.services import airport_traffic_refresh
 from flights.tests.factories import AirportFactory, FlightFactory
 from flights.tests.pages import listed_numbers, next_page_url
 
+from .helpers import assert_problem
+
 pytestmark = pytest.mark.django_db
 
 # A fixed "now", in winter: London is on UTC, Paris UTC+1, New York UTC-5, Tokyo UTC+9.
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
 DAY = date(2027, 1, 20)
 SEARCH_URL = "/api/v1/flights"
-PROBLEM = "application/problem+json"
 
 # The API's sort names and the results page's.
 PAGE_SORTS = {"departure": "departure", "price": "price", "fastest": "duration"}
@@ -496,12 +497,8 @@ def test_a_change_on_a_nearby_day_updates_the_fare_strip_at_once(
 )
 def test_a_bad_search_is_a_validation_error_on_its_field(api, london_paris, params, field):
     response = search(api, **params)
-    assert response.status_code == 400
-    assert response["Content-Type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["code"] == "validation_error" and body["status"] == 400
+    body = assert_problem(response, 400, "validation_error", path=SEARCH_URL)
     assert field in body["errors"], body["errors"]
-    assert body["instance"] == SEARCH_URL
 
 
 def test_a_search_without_a_date_names_every_missing_field(api):

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import StaffFactory, UserFactory
 from bookings.models import Booking, Payment, Ticket
@@ -22,11 +21,12 @@ from flights.tests.factories import AirportFactory, FlightFactory
 from flights.tests.import_files import csv_bytes, row
 from notifications.models import OutboxMessage
 
+from .helpers import assert_problem, bearer_client
+
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
 DAY = date(2027, 3, 1)  # winter time: London UTC+0, New York UTC-5, Tokyo UTC+9
-PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(autouse=True)
@@ -68,12 +68,6 @@ def passenger_api():
     return client
 
 
-def bearer(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
-
-
 def flight_at(origin, destination, departs: datetime, minutes: int = 8 * 60, **more) -> Flight:
     return FlightFactory(
         origin=origin,
@@ -95,14 +89,6 @@ def new_flight(**changes) -> dict:
         "capacity": 60,
         **changes,
     }
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["code"] == code and body["status"] == status
-    return body
 
 
 def flight_changed_mail() -> list[OutboxMessage]:
@@ -150,7 +136,7 @@ def test_staff_create_uses_summer_time_when_the_date_is_in_summer(staff_api, air
 
 
 def test_staff_create_with_a_bearer_token(staff, airports):
-    response = bearer(staff).post("/api/v1/flights", new_flight(), format="json")
+    response = bearer_client(staff).post("/api/v1/flights", new_flight(), format="json")
     assert response.status_code == 201, response.content
 
 
@@ -728,7 +714,7 @@ def test_a_passenger_gets_403_on_every_staff_endpoint_and_changes_nothing(
 
 def test_a_passenger_with_a_bearer_token_gets_403_too(staff_targets):
     flight, flight_import = staff_targets
-    client = bearer(UserFactory())
+    client = bearer_client(UserFactory())
     before = _snapshot(flight)
     for method, url, data, fmt in staff_requests(flight, flight_import):
         assert _send(client, method, url, data, fmt).status_code == 403, (method, url)
