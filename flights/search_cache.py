@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from booking_site.lib.cache import counters_get, counters_incr, get_or_compute
+from booking_site.lib.cache import ProcessMemo, counters_get, counters_incr, get_or_compute
 
 from .models import Airport, Flight, fold
 from .selectors import airport_suggestions, airports_matching
@@ -46,11 +46,20 @@ def _airports_key(text: str) -> str:
     return "airports:" + hashlib.sha256(text.strip().lower().encode()).hexdigest()
 
 
+# Which airports a place means changes only when airports are loaded again: each process keeps
+# an answer for a minute, and a search then skips this round trip to Redis.
+_airports_memo = ProcessMemo(seconds=60)
+
+
 def cached_airports_matching(texts: list[str]) -> dict[str, list[Airport]]:
-    """airports_matching() for each text, through the cache in one round trip. Only matches
-    are cached (an airport loaded later is found at once); like the suggestions, a match may
-    be up to SUGGEST_CACHE_SECONDS old after `load_airports` changes an airport."""
+    """airports_matching() for each text, through this process's memo, then the cache in one
+    round trip. Only matches are cached (an airport loaded later is found at once); like the
+    suggestions, a match may be up to SUGGEST_CACHE_SECONDS old after `load_airports` changes
+    an airport."""
     keys = {text: _airports_key(text) for text in texts}
+    remembered = {text: _airports_memo.get(key) for text, key in keys.items()}
+    if all(airports is not None for airports in remembered.values()):
+        return remembered
     found = cache.get_many(list(set(keys.values())))
     answers, missing = {}, {}
     for text, key in keys.items():
@@ -60,6 +69,8 @@ def cached_airports_matching(texts: list[str]) -> dict[str, list[Airport]]:
             if airports:
                 missing[key] = airports
         answers[text] = airports
+        if airports:
+            _airports_memo.set(key, airports)
     if missing:
         cache.set_many(missing, settings.SUGGEST_CACHE_SECONDS)
     return answers

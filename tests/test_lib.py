@@ -116,3 +116,24 @@ def test_the_toolbox_imports_only_the_standard_library_django_celery_and_redis()
                 continue
             outside += [f"{module.name}: {name}" for name in names if name.split(".")[0] not in allowed]
     assert len(list(lib.glob("*.py"))) >= 5 and outside == []
+
+
+def test_process_memo_remembers_for_its_seconds_per_key_prefix_and_starts_afresh_when_full(settings):
+    from booking_site.lib.cache import ProcessMemo
+
+    memo = ProcessMemo(seconds=60, size=2)
+    memo.set("place:london", ["LHR", "LGW"])
+    assert memo.get("place:london") == ["LHR", "LGW"]
+    assert memo.get("place:paris") is None
+
+    brief = ProcessMemo(seconds=0)  # expired as soon as written
+    brief.set("place:london", ["LHR"])
+    assert brief.get("place:london") is None
+
+    settings.CACHES = {alias: {**config, "KEY_PREFIX": "another-site"} for alias, config in settings.CACHES.items()}
+    assert memo.get("place:london") is None  # another prefix: another site's (or test's) keys
+
+    memo.set("a", 1)
+    memo.set("b", 2)
+    memo.set("c", 3)  # full at two: starts afresh
+    assert memo.get("a") is None and memo.get("c") == 3

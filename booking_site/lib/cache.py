@@ -18,6 +18,7 @@ outage), `counters_get` and `counters_incr` use django-redis's own client
 """
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -75,3 +76,26 @@ def counters_incr(keys: Iterable[str], *, timeout: int, alias: str = "default") 
         logger.warning("Cache unavailable: %s counters not incremented", len(redis_keys), exc_info=True)
         return False
     return True
+
+
+class ProcessMemo:
+    """A few seconds of memory in this process, in front of Redis, for answers that change
+    only when an operator reloads data (which airports a typed place means): a hit saves the
+    Redis round trip, on every search. Keyed by the cache's full key, so a change of
+    KEY_PREFIX (another site, a test) never sees another's entries. Bounded: when full, it
+    starts afresh. Each process may serve an answer up to `seconds` older than Redis's."""
+
+    def __init__(self, *, seconds: float, size: int = 4096):
+        self.seconds, self.size = seconds, size
+        self._entries: dict[str, tuple[float, Any]] = {}
+
+    def get(self, key: str, *, alias: str = "default") -> Any:
+        entry = self._entries.get(cache_key(key, alias=alias))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def set(self, key: str, value: Any, *, alias: str = "default") -> None:
+        if len(self._entries) >= self.size:
+            self._entries = {}
+        self._entries[cache_key(key, alias=alias)] = (time.monotonic() + self.seconds, value)
