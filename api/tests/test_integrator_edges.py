@@ -145,3 +145,13 @@ def test_with_redis_unreachable_the_api_still_answers(settings):
     response = APIClient().get(reverse("api:flight", args=[flight.pk]))
     assert response.status_code == 200
     assert response.json()["id"] == flight.pk
+
+
+@pytest.mark.parametrize("path", ["/api/v1/docs/", "/swagger/", "/api/v1/swagger/"])
+def test_the_api_readers_load_nothing_from_another_site(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    page = response.content.decode()
+    assert "googleapis" not in page and "cdn." not in page
+    assert "/static/drf_spectacular_sidecar/" in page
