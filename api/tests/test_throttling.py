@@ -3,7 +3,10 @@ address, and a tighter one per address on the auth endpoints. Past a budget: 429
 with Retry-After. The rates are settings, lowered here; conftest gives each test a fresh key
 prefix, so counts never leak between tests."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -38,11 +41,14 @@ def assert_throttled(response) -> None:
 
 @pytest.fixture
 def high_budgets(settings):
-    """Generous budgets, so each test lowers only the one it is about."""
+    """Generous budgets, so each test lowers only the one it is about. The clock stands still
+    20 s into a minute: a budget is counted per fixed window (a minute here), and a test
+    must not straddle two."""
     settings.API_RATE_USER = "1000/min"
     settings.API_RATE_ADDRESS = "1000/min"
     settings.API_RATE_AUTH = "1000/min"
-    return settings
+    with time_machine.travel(datetime.now(UTC).replace(second=20, microsecond=0), tick=False):
+        yield settings
 
 
 # Per client address --------------------------------------------------------------------------
@@ -197,3 +203,13 @@ def test_auth_budget_behind_a_proxy_counts_the_header_it_names(high_budgets):
         TOKEN, {"email": "x@example.test", "password": "guess"}, format="json", HTTP_X_REAL_IP="198.51.100.2"
     )
     assert other.status_code == 401
+
+
+def test_a_spent_budget_comes_back_with_the_next_window(high_budgets):
+    high_budgets.API_RATE_ADDRESS = "2/min"
+    client = client_from("203.0.113.9")
+    assert [client.get(AIRPORTS).status_code for _ in range(2)] == [200, 200]
+    refused = client.get(AIRPORTS)
+    assert_throttled(refused)
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=int(refused["Retry-After"])), tick=False):
+        assert client.get(AIRPORTS).status_code == 200
