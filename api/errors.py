@@ -87,6 +87,7 @@ CODES: dict[str, ErrorCode] = {
     "flight_error": ErrorCode(422, "The flight could not be changed."),
     "idempotency_key_reused": ErrorCode(422, "This Idempotency-Key was used with a different request."),
     "throttled": ErrorCode(429, "Too many requests.", retry_after=1),
+    "locked_out": ErrorCode(429, "Too many failed sign-ins for this account from here.", retry_after=900),
     "server_error": ErrorCode(500, "Something went wrong on our side."),
     "busy": ErrorCode(503, "Busy right now: try again in a moment.", retry_after=2),
 }
@@ -134,8 +135,17 @@ class ApiError(exceptions.APIException):
     """An error a view raises by code: `raise ApiError("quote_expired", "Ask for a new quote.")`.
     `extra` adds members to the body (documented per code)."""
 
-    def __init__(self, code: str, detail: str | None = None, *, errors: dict | None = None, extra: dict | None = None):
+    def __init__(
+        self,
+        code: str,
+        detail: str | None = None,
+        *,
+        errors: dict | None = None,
+        extra: dict | None = None,
+        wait: float | None = None,
+    ):
         self.code = code
+        self.wait = wait  # seconds for Retry-After, when the code's default does not fit
         self.status_code = CODES[code].status
         self.errors = errors
         self.extra = extra or {}

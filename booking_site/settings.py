@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI and Redoc from our own static files, not a CDN
     "django_filters",
     "api",
+    "axes",  # last: its signals see every app's logins
 ]
 
 MIDDLEWARE = [
@@ -131,6 +132,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "booking_site.middleware.AdminEmptyToFieldMiddleware",  # a Django admin 500 on ?_to_field=
+    "axes.middleware.AxesMiddleware",  # turns a login lockout into accounts.lockout's 429 page
 ]
 
 ROOT_URLCONF = "booking_site.urls"
@@ -183,6 +185,18 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True  # an ignored Redis error is logged, 
 RATELIMIT_USE_CACHE = "ratelimit"
 
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out (account, address) pair before a password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Password guessing (accounts/lockout.py): this many wrong passwords for one account from one
+# client address lock that pair for LOGIN_LOCKOUT_MINUTES; a successful login resets the count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.lockout.login_name"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_VERBOSE = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -3,9 +3,11 @@
 Sign-up and the profile run the site's own forms (accounts.forms), so a password or a name
 the site refuses, the API refuses with the same message."""
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import authenticate, get_user_model
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,8 +20,10 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.exceptions import EmailTaken
 from accounts.forms import ProfileForm, SignupForm
+from accounts.lockout import lockout_seconds
 from accounts.services import user_signup_once
 
+from ..errors import ApiError
 from ..schema import problem_codes
 from ..serializers.common import run_form
 from ..throttling import AuthThrottle
@@ -159,9 +163,34 @@ class Signup(APIView):
         ],
     )
 )
-@problem_codes("authentication_failed")
+@problem_codes("authentication_failed", "locked_out")
 class TokenObtain(jwt_views.TokenObtainPairView):
+    """simplejwt's sign-in, under the same lockout as the site's login (accounts/lockout.py).
+    axes gets DRF's request here, so its middleware never sees a lockout: this view answers
+    429 `locked_out` itself, before and right after the attempt that locks."""
+
     throttle_classes = [AuthThrottle]
+
+    def post(self, request, *args, **kwargs):
+        credentials = {"email": request.data.get("email", "")} if hasattr(request.data, "get") else {}
+        if AxesProxyHandler.is_locked(request, credentials):
+            raise _locked_out()
+        try:
+            return super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            if AxesProxyHandler.is_locked(request, credentials):
+                raise _locked_out() from None
+            raise
+
+
+def _locked_out() -> ApiError:
+    seconds = lockout_seconds()
+    return ApiError(
+        "locked_out",
+        f"Too many wrong passwords for this account from here: try again in {max(seconds // 60, 1)} minutes, "
+        "or reset the password by e-mail.",
+        wait=seconds,
+    )
 
 
 @extend_schema_view(

@@ -1,0 +1,43 @@
+"""Password guessing (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one account
+from one client address, that pair is locked for LOGIN_LOCKOUT_MINUTES, on every way in: the
+site's login, django-admin's and the API's token endpoint (api/views/auth.py answers 429
+itself: DRF hands axes its own request object, so the middleware below never sees that lock).
+
+The pair, not the account: someone guessing from elsewhere cannot lock the real owner out.
+The address is lib.http.client_address (REMOTE_ADDR, or the header a trusted proxy sets).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.shortcuts import render
+
+from booking_site.lib.http import client_address
+
+
+def login_name(request, credentials: dict | None) -> str:
+    """The account a login attempt is for, however it was sent: the site's form (`username`),
+    authenticate(email=...) from the API, or a POST body."""
+    credentials = credentials or {}
+    data = getattr(request, "POST", None) or {}
+    name = credentials.get("username") or credentials.get("email") or data.get("username") or data.get("email") or ""
+    return str(name).strip().lower()[:254]
+
+
+def client_ip(request) -> str | None:
+    """None when the request has no address (a test's force_login): axes stores it as NULL."""
+    return client_address(request) or None
+
+
+def lockout_seconds() -> int:
+    cool_off = settings.AXES_COOLOFF_TIME
+    return int(cool_off.total_seconds() if isinstance(cool_off, timedelta) else cool_off * 3600)
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The page a locked-out login gets: 429, when to try again, and the way round (reset the
+    password, which does not unlock guessing but lets the owner in by e-mail)."""
+    seconds = lockout_seconds()
+    response = render(request, "accounts/locked_out.html", {"minutes": max(seconds // 60, 1)}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
