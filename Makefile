@@ -1,7 +1,7 @@
 # make run   - install, migrate, load demo data, start web + worker + beat (Ctrl-C stops all)
 # make test  - install and run the whole suite against real PostgreSQL and Redis
 # make bench - benchmarks; writes bench/results/latest.json
-# make lint  - ruff
+# make lint  - ruff, bandit, pip-audit
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -32,9 +32,13 @@ test: install
 bench: install
 	$(PY) -m booking_site.launcher exec -- $(PY) -m bench
 
+# bandit: no finding of high severity in the product code; pip-audit: no known vulnerability in
+# the pinned dependencies (skipped with a message when its data cannot be reached).
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -r accounts api booking_site bookings flights notifications staff -x '*/tests/*,*/migrations/*' --severity-level high
+	$(PY) tools/pip_audit.py
 
 format: install
 	$(VENV)/bin/ruff format .
