@@ -20,4 +20,5 @@ urlpatterns = [
     path("manifest/", manifest.manifest_lookup, name="manifest_lookup"),
     path("mail/", mail.mail_list, name="mail_list"),
     path("mail/<int:pk>/", mail.mail_detail, name="mail_detail"),
+    path("mail/<int:pk>/preview.html", mail.mail_preview, name="mail_preview"),
 ]

@@ -361,6 +361,12 @@ ROUTES += [
         STAFF_ONLY,
     ),
     Route(
+        "staff_mail_preview",
+        "get",
+        lambda w: reverse("staff:mail_preview", args=[_outbox_message(w).pk]),
+        STAFF_ONLY,
+    ),
+    Route(
         "staff_mail_list_post",
         "post",
         lambda w: reverse("staff:mail_list"),
@@ -515,6 +521,7 @@ def test_matrix_covers_every_named_url():
         "staff:manifest",
         "staff:mail_list",
         "staff:mail_detail",
+        "staff:mail_preview",
     }
     # Pages reached only by following an e-mailed link or a completed form; covered elsewhere.
     flow_pages = {

@@ -1,6 +1,5 @@
 """The staff "sent mail" pages: what the outbox holds, each e-mail as it renders."""
 
-import html
 import re
 
 import pytest
@@ -55,13 +54,25 @@ def test_the_detail_page_shows_the_text_and_the_html_only_inside_a_sandboxed_ifr
     # The templates' output is marked safe; the page must escape it all the same.
     assert "<script>alert" not in page
     assert page.count("<html") == 1 and page.count("<body") == 1  # the page's own only
-    [(attributes, srcdoc)] = re.findall(r'<iframe([^>]*?)srcdoc="([^"]*)"', page)
+    [(attributes, src)] = re.findall(r'<iframe([^>]*?)src="([^"]*)"', page)
     assert " sandbox " in attributes
-    srcdoc = html.unescape(srcdoc)
-    assert "<body" in srcdoc
-    assert "Hello &lt;script&gt;" in srcdoc  # the e-mail's HTML, escaped once by its own template
+    assert src == reverse("staff:mail_preview", args=[message.pk])
     assert "Hello" in page  # the plain-text part
     assert f"&lt;{message.message_id}@testserver&gt;" in page
+
+    preview = staff_client.get(src)
+    assert preview.status_code == 200
+    assert "<body" in preview.content.decode()
+    assert "Hello &lt;script&gt;" in preview.content.decode()  # the e-mail's HTML, escaped by its template
+    # Its own policy: the e-mail's inline styles, nothing else, in a sandbox, framed only here.
+    policy = preview["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "sandbox" in policy and "script-src" not in policy
+    assert "frame-ancestors 'self'" in policy and preview["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_the_preview_of_a_password_reset_is_not_there(staff_client):
+    message = _message(template="password_reset", context={"email": "ada@example.test", "url": "http://x/reset/y/"})
+    assert staff_client.get(reverse("staff:mail_preview", args=[message.pk])).status_code == 404
 
 
 def test_a_password_reset_link_is_never_shown_to_staff(staff_client):

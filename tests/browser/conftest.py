@@ -53,6 +53,7 @@ def browser():
 def new_page(browser, live_server):
     """Open pages in fresh contexts (own cookies) at a chosen viewport; all closed after the test."""
     contexts = []
+    violations: list[str] = []  # what Chromium reports against the Content-Security-Policy
 
     def open_page(viewport: dict = DESKTOP, **options):
         context = browser.new_context(
@@ -64,11 +65,21 @@ def new_page(browser, live_server):
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        return context.new_page()
+        opened = context.new_page()
+        opened.on(
+            "console",
+            lambda message: (
+                violations.append(f"{opened.url}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        return opened
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not violations, "The Content-Security-Policy was violated:\n" + "\n".join(violations)
 
 
 @pytest.fixture
