@@ -133,6 +133,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LastSeenMiddleware",  # at most one UPDATE per user an hour
+    "accounts.middleware.StaffSessionTimeoutMiddleware",  # STAFF_IDLE_MINUTES, STAFF_SESSION_HOURS
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "booking_site.middleware.AdminEmptyToFieldMiddleware",  # a Django admin 500 on ?_to_field=
@@ -406,6 +407,11 @@ PERMISSIONS_POLICY = {
 }
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Staff sessions end sooner than passengers' (two weeks, Django's default): after this long
+# without a request, and this long after logging in whatever happens.
+STAFF_IDLE_MINUTES = env.int("STAFF_IDLE_MINUTES", default=30)
+STAFF_SESSION_HOURS = env.int("STAFF_SESSION_HOURS", default=10)
+SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
