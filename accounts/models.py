@@ -1,3 +1,4 @@
+from auditlog.registry import auditlog
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -59,3 +60,13 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.email
+
+
+# The audit trail (django-auditlog): changes to who an account is and what it may do; a
+# password change is recorded, never its value.
+auditlog.register(
+    User,
+    include_fields=["email", "first_name", "last_name", "password", "is_active", "is_staff", "is_superuser"],
+    mask_fields=["password"],
+    m2m_fields={"groups"},
+)

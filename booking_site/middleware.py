@@ -3,7 +3,10 @@
 import re
 import uuid
 
+from auditlog.middleware import AuditlogMiddleware
 from django.urls import reverse
+
+from booking_site.lib.http import client_address
 
 TO_FIELD = "_to_field"
 
@@ -54,3 +57,13 @@ class RequestIdMiddleware:
 
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
+
+
+class AuditActorMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware (each change it records names who made it, and from where),
+    with the client address the rest of the site uses (lib.http.client_address: REMOTE_ADDR or
+    the header a trusted proxy sets), not a client-supplied X-Forwarded-For."""
+
+    @staticmethod
+    def _get_remote_addr(request):
+        return client_address(request) or None

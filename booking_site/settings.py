@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "django_filters",
     "api",
     "csp",
+    "auditlog",  # who changed what: the staff's writes and accounts' security fields (each app registers its models)
     "axes",  # last: its signals see every app's logins
 ]
 
@@ -134,6 +135,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LastSeenMiddleware",  # at most one UPDATE per user an hour
     "accounts.middleware.StaffSessionTimeoutMiddleware",  # STAFF_IDLE_MINUTES, STAFF_SESSION_HOURS
+    "booking_site.middleware.AuditActorMiddleware",  # the audit trail's who and from where
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "booking_site.middleware.AdminEmptyToFieldMiddleware",  # a Django admin 500 on ?_to_field=
@@ -406,6 +408,8 @@ PERMISSIONS_POLICY = {
     )
 }
 SECURE_REFERRER_POLICY = "same-origin"
+# The audit trail (django-auditlog): old and new values as JSON (a password is masked: accounts).
+AUDITLOG_STORE_JSON_CHANGES = True
 
 # Staff sessions end sooner than passengers' (two weeks, Django's default): after this long
 # without a request, and this long after logging in whatever happens.

@@ -1,6 +1,7 @@
 import uuid
 from datetime import timedelta
 
+from auditlog.registry import auditlog
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -222,3 +223,9 @@ class BookingExport(Job):
         return self.status == self.Status.EXPIRED or (
             self.status == self.Status.DONE and self.expires_at is not None and self.expires_at <= now
         )
+
+
+# The audit trail (django-auditlog): a booking's status changes (a staff cancellation says so)
+# and any edit of a ticket's passenger or seat (django-admin). Counters and bulk updates are not.
+auditlog.register(Booking, include_fields=["status", "cancelled_at", "cancelled_by_staff"])
+auditlog.register(Ticket, include_fields=["passenger_name", "last_name", "date_of_birth", "seat", "status"])

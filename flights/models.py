@@ -2,6 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from auditlog.registry import auditlog
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -200,3 +201,9 @@ class FlightImport(Job):
 
     def __str__(self) -> str:
         return f"Import {self.pk}: {self.file_name} ({self.get_status_display()})"
+
+
+# The audit trail (django-auditlog): every change to a flight or an import, with who and from
+# where; the seat counter moves with each booking and is not the schedule's history.
+auditlog.register(Flight, exclude_fields=["seats_booked", "updated_at", "created_at"])
+auditlog.register(FlightImport, include_fields=["status", "created_count", "updated_count", "error_count"])

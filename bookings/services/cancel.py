@@ -135,9 +135,9 @@ def flight_remove(*, flight_id: int) -> str:
                 user_id=booking.user_id,
                 context=booking_email_context(booking, flight, tickets, name=booking.user.first_name),
             )
-        Flight.objects.filter(pk=flight.pk).update(
-            status=Flight.Status.CANCELLED, seats_booked=F("seats_booked") - released
-        )
+        flight.status = Flight.Status.CANCELLED
+        flight.save(update_fields=["status"])  # through save(): the audit trail records it
+        Flight.objects.filter(pk=flight.pk).update(seats_booked=F("seats_booked") - released)
         logger.info("Flight %s cancelled by staff; %d bookings cancelled", flight, len(bookings))
     return "cancelled"
 

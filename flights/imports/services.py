@@ -8,6 +8,7 @@ import hashlib
 import logging
 import uuid
 
+from auditlog.context import set_actor
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
@@ -138,7 +139,8 @@ def flight_import_run(*, import_id: int) -> bool:
         return False
     flight_import = FlightImport.objects.get(pk=import_id)
     try:
-        return _run(flight_import, run_id)
+        with set_actor(flight_import.created_by):  # the audit trail names who uploaded the file
+            return _run(flight_import, run_id)
     except Exception:
         _finish(
             import_id,

@@ -1,5 +1,6 @@
 """The schedule: list and filter flights, add, edit and remove one."""
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -67,7 +68,12 @@ def flight_edit(request, flight_id: int):
     return render(
         request,
         "staff/flight_form.html",
-        {"form": form, "flight": flight, "title": f"Edit flight {flight.number}"},
+        {
+            "form": form,
+            "flight": flight,
+            "title": f"Edit flight {flight.number}",
+            "history": LogEntry.objects.get_for_object(flight).select_related("actor")[:50],
+        },
     )
 
 
