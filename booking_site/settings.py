@@ -86,6 +86,9 @@ if NUDGE_TIME_ZONE:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
         raise ImproperlyConfigured(f"NUDGE_TIME_ZONE {NUDGE_TIME_ZONE!r} is not a known time zone.") from error
 # "Export my bookings (CSV)": the file can be downloaded for this long, then it is deleted.
+# Passengers' names and dates of birth on flights that departed this long ago are anonymised
+# (the bookings stay, as the airline's records).
+PRIVACY_RETENTION_DAYS = env.int("PRIVACY_RETENTION_DAYS", default=3 * 365)
 EXPORT_EXPIRY_HOURS = env.int("EXPORT_EXPIRY_HOURS", default=24)
 # Staff flight import (flights/imports): the largest CSV file accepted, in bytes, and the most
 # flights (rows) in one file.
@@ -297,6 +300,8 @@ CELERY_BEAT_SCHEDULE = {
     # Departure reminders: every 15 min; the 23-hour window and the dedupe key make a late,
     # skipped or doubled run harmless (bookings/services/reminders.py).
     "departure-reminders": {"task": "bookings.tasks.departure_reminders_send", "schedule": 900.0},
+    # Privacy: passengers of long-departed flights anonymised (PRIVACY_RETENTION_DAYS).
+    "passengers-anonymise": {"task": "bookings.tasks.passengers_anonymise", "schedule": crontab(minute="30", hour="3")},
     # API: stored Idempotency-Key responses past API_IDEMPOTENCY_HOURS, stale cancellation quotes.
     "api-housekeeping": {"task": "api.tasks.api_housekeeping", "schedule": 3600.0},
 }

@@ -46,3 +46,10 @@ def monthly_reports_send() -> int:
     once per passenger and month however often this runs. Longer limits than the default:
     it covers every active passenger in one run."""
     return services.monthly_reports_send()
+
+
+@shared_task(name="bookings.tasks.passengers_anonymise")
+def passengers_anonymise() -> int:
+    """Daily: passengers of flights departed over PRIVACY_RETENTION_DAYS ago are anonymised
+    (a batch per run; the next run carries on; a second run changes nothing)."""
+    return services.passengers_anonymise()

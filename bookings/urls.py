@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views, views_checkout, views_export, views_manage, views_tickets
+from . import views, views_checkout, views_export, views_manage, views_privacy, views_tickets
 from .services import REFERENCE_LENGTH
 
 
@@ -31,6 +31,8 @@ urlpatterns = [
     path("bookings/<ref:reference>/", views.booking_detail, name="detail"),
     path("bookings/<ref:reference>/cancel/", views.booking_cancel, name="cancel"),
     path("manage/", views_manage.manage_lookup, name="manage"),
+    path("account/my-data.json", views_privacy.my_data, name="my_data"),
+    path("account/delete/", views_privacy.account_delete, name="account_delete"),
     path("checkout/<ref:reference>/passengers/", views_checkout.checkout_passengers, name="checkout_passengers"),
     path("checkout/<ref:reference>/payment/", views_checkout.checkout_payment, name="checkout_payment"),
     path("checkout/<ref:reference>/release/", views_checkout.checkout_release, name="checkout_release"),

@@ -132,6 +132,9 @@ ROUTES = [
         _same(NOT_ALLOWED),
     ),
     Route("my_bookings", "get", lambda w: reverse("bookings:list"), {**_same(OK), "anonymous": LOGIN}),
+    # Privacy: each signed-in person gets their own data and their own deletion page.
+    Route("my_data", "get", lambda w: reverse("bookings:my_data"), {**_same(OK), "anonymous": LOGIN}),
+    Route("account_delete", "get", lambda w: reverse("bookings:account_delete"), {**_same(OK), "anonymous": LOGIN}),
     Route(
         "booking_detail",
         "get",
@@ -486,6 +489,8 @@ def test_matrix_covers_every_named_url():
         "flights:airport_suggest",
         "bookings:book",
         "bookings:list",
+        "bookings:my_data",
+        "bookings:account_delete",
         "bookings:detail",
         "bookings:cancel",
         "bookings:eticket",

@@ -22,12 +22,15 @@ from .exports import export_expire, export_run, export_start, exports_sweep
 from .flight_changes import flight_times_notify
 from .monthly_report import monthly_reports_send
 from .nudge import nudges_send
+from .privacy import AccountDeletionRefused, account_delete, passengers_anonymise, personal_data
 from .reminders import departure_reminders_send
 
 __all__ = [
     "REFERENCE_ALPHABET",
     "REFERENCE_LENGTH",
+    "AccountDeletionRefused",
     "Passenger",
+    "account_delete",
     "booking_cancel",
     "booking_create",
     "booking_hold",
@@ -45,4 +48,6 @@ __all__ = [
     "monthly_reports_send",
     "new_reference",
     "nudges_send",
+    "passengers_anonymise",
+    "personal_data",
 ]
