@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
 
@@ -10,3 +11,12 @@ class AccountsConfig(AppConfig):
         from .services import admin_ensure_on_migrate
 
         post_migrate.connect(admin_ensure_on_migrate, sender=self)
+        user_logged_in.connect(_staff_session_times, dispatch_uid="accounts.staff_session_times")
+
+
+def _staff_session_times(sender, request, user, **kwargs):
+    """A staff login starts the session's clocks (accounts.middleware.StaffSessionTimeoutMiddleware)."""
+    from .middleware import session_times_start
+
+    if user.is_staff and request is not None and hasattr(request, "session"):
+        session_times_start(request)

@@ -46,9 +46,12 @@ class StaffSessionTimeoutMiddleware:
     """Staff sessions end after STAFF_IDLE_MINUTES without a request, and STAFF_SESSION_HOURS
     after the login whatever happens (ASVS 7.3): a staff account can cancel flights for
     hundreds of passengers, so a forgotten browser must not stay signed in for two weeks as a
-    passenger's may. After AuthenticationMiddleware; the times live in the session itself."""
+    passenger's may. After AuthenticationMiddleware. The login writes both times into the
+    session (`session_times_start`); a request refreshes "last active" at most once a minute,
+    so a page costs no session write."""
 
     STARTED, ACTIVE = "staff_session_started", "staff_session_active"
+    RESOLUTION_SECONDS = 60
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -57,16 +60,22 @@ class StaffSessionTimeoutMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_staff:
             now = timezone.now().timestamp()
-            started = request.session.setdefault(self.STARTED, now)
-            active = request.session.get(self.ACTIVE, now)
-            idle = timedelta(minutes=settings.STAFF_IDLE_MINUTES).total_seconds()
-            whole = timedelta(hours=settings.STAFF_SESSION_HOURS).total_seconds()
-            if now - active > idle or now - started > whole:
+            started = request.session.get(self.STARTED)
+            active = request.session.get(self.ACTIVE)
+            if started is None or active is None:  # a session from before this rule: starts now
+                session_times_start(request)
+            elif (
+                now - active > timedelta(minutes=settings.STAFF_IDLE_MINUTES).total_seconds()
+                or now - started > timedelta(hours=settings.STAFF_SESSION_HOURS).total_seconds()
+            ):
                 logout(request)  # a new, empty session: the next page asks to log in again
-            else:
+            elif now - active >= self.RESOLUTION_SECONDS:
                 request.session[self.ACTIVE] = now
-        response = self.get_response(request)
-        user = getattr(request, "user", None)  # the login view itself signs a user in
-        if user is not None and user.is_authenticated and user.is_staff:
-            request.session.setdefault(self.STARTED, timezone.now().timestamp())
-        return response
+        return self.get_response(request)
+
+
+def session_times_start(request) -> None:
+    """At login (accounts.receivers): the session's start and last activity, now."""
+    now = timezone.now().timestamp()
+    request.session[StaffSessionTimeoutMiddleware.STARTED] = now
+    request.session[StaffSessionTimeoutMiddleware.ACTIVE] = now
