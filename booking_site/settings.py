@@ -70,6 +70,9 @@ PASSWORD_RESET_RATE_ADDRESS = env("PASSWORD_RESET_RATE_ADDRESS", default="3/h")
 # Behind a proxy every client has the proxy's REMOTE_ADDR: name the header carrying the real
 # address (e.g. HTTP_X_REAL_IP, set by the proxy itself, never by the client).
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
+# Behind proxies that append to X-Forwarded-For: how many of them are ours (lib.http.client_address).
+# 0: the site is reached directly and X-Forwarded-For is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Evening nudge about new routes (bookings/services/nudge.py): sent during NUDGE_HOUR (0-23) in
 # NUDGE_TIME_ZONE (empty: the site's TIME_ZONE) to passengers with no trip ahead who have not
 # visited for NUDGE_QUIET_DAYS. The monthly report (bookings/services/monthly_report.py) has no setting.

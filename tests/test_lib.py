@@ -137,3 +137,29 @@ def test_process_memo_remembers_for_its_seconds_per_key_prefix_and_starts_afresh
     memo.set("b", 2)
     memo.set("c", 3)  # full at two: starts afresh
     assert memo.get("a") is None and memo.get("c") == 3
+
+
+@pytest.mark.parametrize(
+    ("proxies", "meta_key", "meta", "expected"),
+    [
+        (0, None, {"REMOTE_ADDR": "203.0.113.5", "HTTP_X_FORWARDED_FOR": "1.1.1.1"}, "203.0.113.5"),  # header ignored
+        (1, None, {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 198.51.100.7"}, "198.51.100.7"),
+        (
+            2,
+            None,
+            {"REMOTE_ADDR": "10.0.0.3", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 198.51.100.7, 10.0.0.2"},
+            "198.51.100.7",
+        ),
+        (2, None, {"REMOTE_ADDR": "10.0.0.3", "HTTP_X_FORWARDED_FOR": "198.51.100.7"}, ""),  # fewer hops than proxies
+        (0, "HTTP_X_REAL_IP", {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_REAL_IP": "198.51.100.9"}, "198.51.100.9"),
+        (0, None, {"REMOTE_ADDR": "not an address"}, ""),
+    ],
+)
+def test_client_address_believes_only_the_proxies_it_is_told_about(settings, proxies, meta_key, meta, expected):
+    from django.test import RequestFactory
+
+    from booking_site.lib.http import client_address
+
+    settings.TRUSTED_PROXY_COUNT = proxies
+    settings.RATELIMIT_IP_META_KEY = meta_key
+    assert client_address(RequestFactory().get("/", **meta)) == expected

@@ -32,13 +32,23 @@ def safe_next_url(request: HttpRequest, candidate: str | None, *, default: str, 
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's IP address: REMOTE_ADDR, or behind a proxy the header named by
-    RATELIMIT_IP_META_KEY (one the proxy sets itself, such as X-Real-IP). "" when there is
-    none that parses as an address."""
+    """The client's IP address, "" when there is none that parses as one.
 
-    meta_key = getattr(settings, "RATELIMIT_IP_META_KEY", None) or "REMOTE_ADDR"
-    raw = request.META.get(meta_key) or ""
-    candidate = raw.split(",", 1)[0].strip()
+    - Directly on the internet (the default): REMOTE_ADDR. A client's X-Forwarded-For is
+      never believed: anyone can send one.
+    - Behind TRUSTED_PROXY_COUNT proxies that each append the address they received from to
+      X-Forwarded-For: the address the outermost trusted proxy saw, counted from the right,
+      so whatever a client prepended itself is ignored.
+    - Or RATELIMIT_IP_META_KEY: a header the proxy sets itself, such as X-Real-IP.
+    """
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    meta_key = getattr(settings, "RATELIMIT_IP_META_KEY", None)
+    if proxies:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        candidate = hops[-proxies] if len(hops) >= proxies else ""
+    else:
+        raw = request.META.get(meta_key or "REMOTE_ADDR") or ""
+        candidate = raw.split(",", 1)[0].strip()
     try:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
