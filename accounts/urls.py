@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import views, views_two_factor
 from .forms import LoginForm, OutboxPasswordResetForm
 
 app_name = "accounts"
@@ -15,6 +15,8 @@ urlpatterns = [
     ),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
+    path("two-step/setup/", views_two_factor.two_factor_setup, name="two_factor_setup"),
+    path("two-step/", views_two_factor.two_factor_verify, name="two_factor_verify"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path(
         "password/change/",

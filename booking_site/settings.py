@@ -124,6 +124,9 @@ INSTALLED_APPS = [
     "django_filters",
     "api",
     "csp",
+    "django_otp",  # a second factor: accounts/two_factor.py
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "auditlog",  # who changed what: the staff's writes and accounts' security fields (each app registers its models)
     "axes",  # last: its signals see every app's logins
 ]
@@ -139,6 +142,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): a second factor this session
     "accounts.middleware.LastSeenMiddleware",  # at most one UPDATE per user an hour
     "accounts.middleware.StaffSessionTimeoutMiddleware",  # STAFF_IDLE_MINUTES, STAFF_SESSION_HOURS
     "booking_site.middleware.AuditActorMiddleware",  # the audit trail's who and from where
@@ -416,6 +420,7 @@ PERMISSIONS_POLICY = {
     )
 }
 SECURE_REFERRER_POLICY = "same-origin"
+OTP_TOTP_ISSUER = SITE_NAME  # the name an authenticator app shows
 # The audit trail (django-auditlog): old and new values as JSON (a password is masked: accounts).
 AUDITLOG_STORE_JSON_CHANGES = True
 

@@ -209,6 +209,15 @@ ROUTES = [
     Route("logout_post", "post", lambda w: reverse("accounts:logout"), _same("->search"), data=lambda w: {}),
     Route("logout_get", "get", lambda w: reverse("accounts:logout"), _same(NOT_ALLOWED)),
     Route("profile", "get", lambda w: reverse("accounts:profile"), {**_same(OK), "anonymous": LOGIN}),
+    # Two-step sign-in: each signed-in person sets up their own; verifying without one set up
+    # leads to the set-up page.
+    Route("two_factor_setup", "get", lambda w: reverse("accounts:two_factor_setup"), {**_same(OK), "anonymous": LOGIN}),
+    Route(
+        "two_factor_verify",
+        "get",
+        lambda w: reverse("accounts:two_factor_verify"),
+        {**_same("->two_factor_setup"), "anonymous": LOGIN},
+    ),
     Route("password_change", "get", lambda w: reverse("accounts:password_change"), {**_same(OK), "anonymous": LOGIN}),
     Route("password_reset", "get", lambda w: reverse("accounts:password_reset"), _same(OK)),
     # Export my bookings (CSV): anyone signed in starts their own; only the owner sees it.
@@ -393,6 +402,7 @@ REDIRECT_TARGETS = {
     # The export the request just started (or the one already running).
     "export": lambda w: reverse("bookings:export", args=[BookingExport.objects.latest("pk").pk]),
     "alerts": lambda w: reverse("notifications:alerts"),
+    "two_factor_setup": lambda w: reverse("accounts:two_factor_setup"),
 }
 
 
@@ -504,6 +514,8 @@ def test_matrix_covers_every_named_url():
         "accounts:login",
         "accounts:logout",
         "accounts:profile",
+        "accounts:two_factor_setup",
+        "accounts:two_factor_verify",
         "accounts:password_change",
         "accounts:password_reset",
         "accounts:unsubscribe",

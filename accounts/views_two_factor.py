@@ -1,0 +1,75 @@
+"""Setting up and using the second factor (accounts/two_factor.py)."""
+
+from base64 import b32encode
+
+import segno
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import escape
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from booking_site.lib.http import safe_next_url
+
+from . import two_factor
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        error_messages={"required": "Enter the code."},
+    )
+
+
+def _qr_svg(device: TOTPDevice) -> str:
+    label = "QR code to add this account to an authenticator app"
+    svg = segno.make_qr(device.config_url, error="m").svg_inline(scale=4, unit="px", title=label, lineclass=None)
+    return svg.replace("<svg", f'<svg role="img" aria-label="{escape(label)}"', 1)
+
+
+@login_required
+@never_cache
+@sensitive_post_parameters("code")
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request):
+    """Add an authenticator app: scan the code (or type the key), then enter a code it shows.
+    The recovery codes are shown once, on success."""
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+    if device is None:
+        device = two_factor.totp_enrolment_start(user=request.user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = two_factor.totp_enrolment_confirm(request=request, device=device, token=form.cleaned_data["code"])
+        if codes is not None:
+            return render(request, "accounts/two_factor_done.html", {"codes": codes})
+        form.add_error("code", "That code is not right. Check the app's clock and enter the newest code.")
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {"form": form, "qr": _qr_svg(device), "key": b32encode(device.bin_key).decode()},
+    )
+
+
+@login_required
+@never_cache
+@sensitive_post_parameters("code")
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request):
+    """Enter a code from the authenticator app (or a recovery code) for this session."""
+    next_url = safe_next_url(
+        request, request.POST.get("next") or request.GET.get("next"), default=reverse("flights:search")
+    )
+    if not two_factor.has_second_factor(request.user):
+        return redirect(f"{reverse('accounts:two_factor_setup')}")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if two_factor.second_factor_verify(request=request, token=form.cleaned_data["code"]):
+            return redirect(next_url)
+        form.add_error("code", "That code is not right, or was used already.")
+    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": next_url})
