@@ -19,10 +19,10 @@ from rest_framework.views import APIView
 from booking_site.lib.http import client_address, client_network
 from bookings import selectors, services
 from bookings.eticket import booking_ics, ticket_qr_payload
-from bookings.exceptions import BookingClosed, HoldExpired
 from bookings.fares import refund_due
 from bookings.models import Booking, BookingExport, Ticket
 from bookings.services import exports
+from bookings.services.checkout import check_hold_live
 from flights.models import Flight
 
 from .. import services as api_services
@@ -190,14 +190,7 @@ class BookingList(ListAPIView):
         except Booking.DoesNotExist:
             raise serializers.ValidationError({"hold": ["You have no hold with this id."]}) from None
         if booking.status != Booking.Status.CONFIRMED:
-            if booking.status == Booking.Status.CANCELLED:
-                raise BookingClosed(
-                    "This flight has been cancelled, so your seats were released."
-                    if booking.cancelled_by_staff
-                    else "This booking was cancelled."
-                )
-            if booking.status != Booking.Status.HELD or booking.hold_expires_at <= timezone.now():
-                raise HoldExpired()
+            check_hold_live(booking)  # before the forms: an ended hold says so, not "bad names"
             passengers, card = serializer.checkout(booking)
             services.booking_set_passengers(user=request.user, booking_id=booking.pk, passengers=passengers)
             services.booking_pay(user=request.user, booking_id=booking.pk, card=card)

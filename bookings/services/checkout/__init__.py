@@ -7,7 +7,7 @@ booking (never the flight), so a slow card payment never blocks other passengers
 """
 
 from .hold import booking_hold, booking_release
-from .passengers import Passenger, booking_set_passengers
+from .passengers import Passenger, booking_set_passengers, check_hold_live
 from .payment import booking_create, booking_pay
 
 __all__ = [
@@ -17,4 +17,5 @@ __all__ = [
     "booking_pay",
     "booking_release",
     "booking_set_passengers",
+    "check_hold_live",
 ]

@@ -29,8 +29,13 @@ class Passenger:
 
 
 def check_hold_live(booking: Booking) -> None:
+    """BookingClosed or HoldExpired unless `booking` is a hold still running."""
     if booking.status == Booking.Status.CANCELLED:
-        raise BookingClosed("This flight has been cancelled, so your seats were released.")
+        raise BookingClosed(
+            "This flight has been cancelled, so your seats were released."
+            if booking.cancelled_by_staff
+            else "This booking was cancelled."
+        )
     if booking.status != Booking.Status.HELD or booking.hold_expires_at <= timezone.now():
         raise HoldExpired()
 
