@@ -28,3 +28,12 @@ def _test_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(name="verified_login")
+def _verified_login():
+    """accounts.tests.factories.verified_login, for tests below accounts in the layers
+    (notifications'), which may not import it."""
+    from accounts.tests.factories import verified_login
+
+    return verified_login

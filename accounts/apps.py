@@ -12,6 +12,7 @@ class AccountsConfig(AppConfig):
 
         post_migrate.connect(admin_ensure_on_migrate, sender=self)
         user_logged_in.connect(_staff_session_times, dispatch_uid="accounts.staff_session_times")
+        user_logged_in.connect(_second_factor_pending, dispatch_uid="accounts.second_factor_pending")
 
 
 def _staff_session_times(sender, request, user, **kwargs):
@@ -20,3 +21,11 @@ def _staff_session_times(sender, request, user, **kwargs):
 
     if user.is_staff and request is not None and hasattr(request, "session"):
         session_times_start(request)
+
+
+def _second_factor_pending(sender, request, user, **kwargs):
+    """A login of an account with a second factor must still show it (accounts.two_factor)."""
+    from .two_factor import session_login
+
+    if request is not None and hasattr(request, "session"):
+        session_login(request, user)

@@ -10,8 +10,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 from django.utils import timezone
 
+from . import two_factor
 from .models import User
 
 SEEN_RESOLUTION = timedelta(hours=1)
@@ -79,3 +82,34 @@ def session_times_start(request) -> None:
     now = timezone.now().timestamp()
     request.session[StaffSessionTimeoutMiddleware.STARTED] = now
     request.session[StaffSessionTimeoutMiddleware.ACTIVE] = now
+
+
+class SecondFactorMiddleware:
+    """An account with a second factor is signed in only once it is shown: after the password,
+    every page but the two-step one (and logging out, and links that carry their own token)
+    goes there, then on to where the user was going. After OTPMiddleware. The API is left to
+    its authentication (api.authentication.SessionAuthentication refuses such a session).
+    Costs nothing for a session without PENDING_KEY set."""
+
+    OPEN_VIEWS = frozenset(
+        {
+            "accounts:two_factor_verify",
+            "accounts:two_factor_setup",
+            "accounts:logout",
+            "accounts:unsubscribe",
+        }
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is None or match.view_name in self.OPEN_VIEWS or "api" in match.namespaces:
+            return None
+        if two_factor.second_factor_pending(request):
+            return redirect_to_login(request.get_full_path(), reverse("accounts:two_factor_verify"))
+        return None

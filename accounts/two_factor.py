@@ -1,6 +1,7 @@
 """A second factor for signing in (django-otp): an authenticator app (TOTP) and ten one-time
-recovery codes. Staff must use it (issue 14: enforcement on staff pages, the admin and the
-staff API is the next step); passengers may.
+recovery codes. Staff must use it: staff pages (staff.decorators), django-admin
+(booking_site.admin) and the staff API (api.permissions) refuse a session or token without it.
+Passengers may turn it on; then every login asks for it (accounts.middleware.SecondFactorMiddleware).
 
 Enrolling is two steps so that a mistyped secret never locks anyone out: a device is created
 unconfirmed with a fresh key, and confirmed only by a code it produced. Verifying a code marks
@@ -18,10 +19,56 @@ from .models import User
 RECOVERY_CODES = 10
 AUTHENTICATOR = "Authenticator app"
 RECOVERY = "Recovery codes"
+# In the session from the login on: this account has a second factor, so nothing but the
+# two-step page (and logging out) is open until a code is given.
+PENDING_KEY = "second_factor_required"
 
 
 def has_second_factor(user: User) -> bool:
     return any(True for _ in devices_for_user(user, confirmed=True))
+
+
+def second_factor_mandatory(user: User) -> bool:
+    """Staff and superusers cannot use their powers without it; passengers choose."""
+    return bool(user.is_staff or user.is_superuser)
+
+
+def is_verified(user) -> bool:
+    """This session showed a second factor (django_otp.middleware.OTPMiddleware sets it up; a
+    user loaded elsewhere, as by a bearer token, never is)."""
+    verified = getattr(user, "is_verified", None)
+    return bool(verified and verified())
+
+
+def session_login(request, user: User) -> None:
+    """At every login (accounts.apps): remember whether this account must show a second factor."""
+    request.session[PENDING_KEY] = has_second_factor(user)
+
+
+def second_factor_pending(request) -> bool:
+    """Signed in with the password of an account that has a second factor, not yet shown."""
+    user = getattr(request, "user", None)
+    return bool(
+        user is not None and user.is_authenticated and request.session.get(PENDING_KEY) and not is_verified(user)
+    )
+
+
+def matching_device(user: User, token: str):
+    """The user's confirmed device that accepts `token` (an app code, or a recovery code, which
+    is then used up), or None. django-otp slows a device down after each wrong code.
+
+    Each device is checked under its row lock: two requests racing with one code (a recovery
+    code, or an app code that must not be replayed) cannot both pass, as they could with
+    django-otp's read-then-delete alone."""
+    token = "".join(str(token).split())
+    if not token:
+        return None
+    for device in devices_for_user(user, confirmed=True):
+        with transaction.atomic():
+            locked = type(device).objects.select_for_update().filter(pk=device.pk, confirmed=True).first()
+            if locked is not None and locked.verify_token(token):
+                return locked
+    return None
 
 
 def totp_enrolment_start(*, user: User) -> TOTPDevice:
@@ -52,16 +99,15 @@ def totp_enrolment_confirm(*, request, device: TOTPDevice, token: str) -> list[s
 
 def second_factor_verify(*, request, token: str) -> bool:
     """Check a code from the authenticator, or one recovery code (used up), against the signed-in
-    user's devices; on success the session is verified and gets a new key. django-otp slows a
-    device down after each wrong code."""
-    token = "".join(token.split())
-    for device in devices_for_user(request.user, confirmed=True, for_verify=True):
-        if device.verify_token(token):
-            second_factor_login(request, device)
-            return True
-    return False
+    user's devices; on success the session is verified and gets a new key."""
+    device = matching_device(request.user, token)
+    if device is None:
+        return False
+    second_factor_login(request, device)
+    return True
 
 
 def second_factor_login(request, device) -> None:
     request.session.cycle_key()  # a verified session is a new session (ASVS 7.2)
     otp_login(request, device)
+    request.session[PENDING_KEY] = True  # from now on, this account's logins ask for it

@@ -1,6 +1,7 @@
 """Setting up and using the second factor (accounts/two_factor.py)."""
 
 from base64 import b32encode
+from urllib.parse import urlencode
 
 import segno
 from django import forms
@@ -33,13 +34,26 @@ def _qr_svg(device: TOTPDevice) -> str:
     return svg.replace("<svg", f'<svg role="img" aria-label="{escape(label)}"', 1)
 
 
+def _next_url(request) -> str:
+    return safe_next_url(request, request.POST.get("next") or request.GET.get("next"), default="")
+
+
+def _with_next(url: str, next_url: str) -> str:
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
 @login_required
 @never_cache
 @sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request):
     """Add an authenticator app: scan the code (or type the key), then enter a code it shows.
-    The recovery codes are shown once, on success."""
+    The recovery codes are shown once, on success. Replacing an app that is set up already
+    needs a session verified with it (or a recovery code): a password alone must not be
+    enough to swap in an attacker's phone."""
+    next_url = _next_url(request)
+    if two_factor.has_second_factor(request.user) and not two_factor.is_verified(request.user):
+        return redirect(_with_next(reverse("accounts:two_factor_verify"), next_url))
     device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
     if device is None:
         device = two_factor.totp_enrolment_start(user=request.user)
@@ -47,12 +61,22 @@ def two_factor_setup(request):
     if request.method == "POST" and form.is_valid():
         codes = two_factor.totp_enrolment_confirm(request=request, device=device, token=form.cleaned_data["code"])
         if codes is not None:
-            return render(request, "accounts/two_factor_done.html", {"codes": codes})
+            return render(
+                request,
+                "accounts/two_factor_done.html",
+                {"codes": codes, "next": next_url or reverse("accounts:profile")},
+            )
         form.add_error("code", "That code is not right. Check the app's clock and enter the newest code.")
     return render(
         request,
         "accounts/two_factor_setup.html",
-        {"form": form, "qr": _qr_svg(device), "key": b32encode(device.bin_key).decode()},
+        {
+            "form": form,
+            "qr": _qr_svg(device),
+            "key": b32encode(device.bin_key).decode(),
+            "next": next_url,
+            "mandatory": two_factor.second_factor_mandatory(request.user),
+        },
     )
 
 
@@ -61,15 +85,14 @@ def two_factor_setup(request):
 @sensitive_post_parameters("code")
 @require_http_methods(["GET", "POST"])
 def two_factor_verify(request):
-    """Enter a code from the authenticator app (or a recovery code) for this session."""
-    next_url = safe_next_url(
-        request, request.POST.get("next") or request.GET.get("next"), default=reverse("flights:search")
-    )
+    """Enter a code from the authenticator app (or a recovery code) for this session; an
+    account without a second factor is sent to set one up (staff get here from any staff page)."""
+    next_url = _next_url(request)
     if not two_factor.has_second_factor(request.user):
-        return redirect(f"{reverse('accounts:two_factor_setup')}")
+        return redirect(_with_next(reverse("accounts:two_factor_setup"), next_url))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if two_factor.second_factor_verify(request=request, token=form.cleaned_data["code"]):
-            return redirect(next_url)
+            return redirect(next_url or reverse("flights:search"))
         form.add_error("code", "That code is not right, or was used already.")
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": next_url})

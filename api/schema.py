@@ -2,6 +2,7 @@
 operation (its own codes, declared with `@problem_codes(...)` on the view method, plus the
 ones every operation of its kind can return), each with an example body per code."""
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
@@ -83,7 +84,7 @@ class ApiAutoSchema(AutoSchema):
             codes += ["idempotency_key_required", "idempotency_key_in_use", "idempotency_key_reused"]
         staff_only = getattr(self.view, "staff_only", False)
         if staff_only(self.method) if callable(staff_only) else staff_only:
-            codes.append("permission_denied")
+            codes += ["permission_denied", "second_factor_required"]
         return list(dict.fromkeys(codes))
 
     def _has_query_serializer(self) -> bool:
@@ -134,3 +135,9 @@ class BearerScheme(SimpleJWTScheme):
     """Our JWTAuthentication (api/authentication.py) is simplejwt's: the same bearer scheme."""
 
     target_class = "api.authentication.JWTAuthentication"
+
+
+class CookieScheme(SessionScheme):
+    """Our SessionAuthentication (api/authentication.py) is DRF's: the same cookie scheme."""
+
+    target_class = "api.authentication.SessionAuthentication"

@@ -178,6 +178,8 @@ def run(port: int) -> int:
             f"  Admin: http://localhost:{port}/admin/\n"
             "  Demo passenger: passenger@example.com / skyway-demo\n"
             "  Demo staff:     staff@example.com / skyway-staff\n"
+            "    (staff pages and the admin ask for two-step sign-in: set it up on the first visit with\n"
+            "     any authenticator app, or `oathtool --totp -b <key shown>` on this machine)\n"
             "  Ctrl-C stops the web server, the worker, beat and any embedded servers.\n",
             flush=True,
         )

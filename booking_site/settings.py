@@ -99,7 +99,7 @@ FLIGHT_IMPORT_MAX_BYTES = env.int("FLIGHT_IMPORT_MAX_BYTES", default=5 * 1024 * 
 FLIGHT_IMPORT_MAX_ROWS = env.int("FLIGHT_IMPORT_MAX_ROWS", default=50_000)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "booking_site.apps.AdminConfig",  # django-admin, behind the staff's second factor (booking_site/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -143,6 +143,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): a second factor this session
+    "accounts.middleware.SecondFactorMiddleware",  # an account with one must show it before anything else
     "accounts.middleware.LastSeenMiddleware",  # at most one UPDATE per user an hour
     "accounts.middleware.StaffSessionTimeoutMiddleware",  # STAFF_IDLE_MINUTES, STAFF_SESSION_HOURS
     "booking_site.middleware.AuditActorMiddleware",  # the audit trail's who and from where
@@ -354,7 +355,7 @@ API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "api.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.RequestThrottle"],

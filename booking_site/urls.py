@@ -3,9 +3,6 @@ from django.urls import include, path
 
 from api.views.docs import SwaggerView
 
-admin.site.site_header = "Skyway administration"
-admin.site.site_title = "Skyway admin"
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),

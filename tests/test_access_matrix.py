@@ -1,4 +1,7 @@
-"""Who may reach what: every URL of the site against four actors (ARCHITECTURE.md, rule 8).
+"""Who may reach what: every URL of the site against five actors (ARCHITECTURE.md, rule 8):
+anonymous, the owner, another passenger, staff signed in with their second factor, and staff
+who have not shown it (issue 14: sent to the two-step page, or 403 `second_factor_required`
+on the API, wherever staff rights are needed; like any staff member elsewhere).
 
 Each row of ROUTES says, per actor, what the response must be. A response that refuses
 access must also leave the database as it was: the booking confirmed, the flight on the
@@ -17,8 +20,9 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
+from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory, verified_login
 from accounts.unsubscribe import unsubscribe_token
+from api.views.auth import token_pair
 from bookings.models import Booking, BookingExport, Payment, Ticket
 from bookings.services import exports
 from bookings.tests.factories import make_booking, make_hold
@@ -27,11 +31,13 @@ from flights.tests.factories import AirportFactory, FlightFactory
 
 pytestmark = pytest.mark.django_db
 
-ACTORS = ("anonymous", "owner", "other", "staff")
+ACTORS = ("anonymous", "owner", "other", "staff", "staff_no2fa")
 
 # Expected outcomes. "login" is a redirect to our login page with ?next=, "admin-login" to
-# django-admin's; "->name" is a redirect to that URL; numbers are plain status codes.
+# django-admin's, "two-step" to the two-step page with ?next=; "->name" is a redirect to that
+# URL; numbers are plain status codes.
 OK, LOGIN, ADMIN_LOGIN, FORBIDDEN, NOT_FOUND, NOT_ALLOWED = 200, "login", "admin-login", 403, 404, 405
+TWO_STEP = "two-step"
 
 
 @dataclass
@@ -39,6 +45,7 @@ class World:
     owner: object
     other: object
     staff: object
+    staff_no2fa: object  # staff, signed in with the password only
     flight: Flight
     booking: Booking
     hold: Booking  # the owner's checkout in progress: seats held, no names yet
@@ -55,7 +62,29 @@ class Route:
     changes: tuple = ()
 
     def expected(self, actor):
-        return self.expect[actor]
+        return _expected(self.expect, actor, staff_refusal=TWO_STEP)
+
+    def changes_for(self, actor) -> bool:
+        return _changes(self, actor)
+
+
+def _expected(expect: dict, actor: str, *, staff_refusal):
+    """Staff without a second factor: refused wherever passengers are refused for not being
+    staff (django-admin sends them to its login, which sends them on to the two-step page),
+    like staff everywhere else. A row may say otherwise."""
+    if actor != "staff_no2fa" or actor in expect:
+        return expect[actor]
+    if expect["owner"] == FORBIDDEN:
+        return staff_refusal
+    if expect["owner"] == ADMIN_LOGIN:
+        return ADMIN_LOGIN
+    return expect["staff"]
+
+
+def _changes(route, actor: str) -> bool:
+    if actor == "staff_no2fa" and actor not in route.changes:
+        return "staff" in route.changes and route.expected(actor) == route.expect["staff"]
+    return actor in route.changes
 
 
 def _booking_form(world):
@@ -210,13 +239,13 @@ ROUTES = [
     Route("logout_get", "get", lambda w: reverse("accounts:logout"), _same(NOT_ALLOWED)),
     Route("profile", "get", lambda w: reverse("accounts:profile"), {**_same(OK), "anonymous": LOGIN}),
     # Two-step sign-in: each signed-in person sets up their own; verifying without one set up
-    # leads to the set-up page.
+    # leads to the set-up page (staff here have one: the page asks for a code).
     Route("two_factor_setup", "get", lambda w: reverse("accounts:two_factor_setup"), {**_same(OK), "anonymous": LOGIN}),
     Route(
         "two_factor_verify",
         "get",
         lambda w: reverse("accounts:two_factor_verify"),
-        {**_same("->two_factor_setup"), "anonymous": LOGIN},
+        {**_same("->two_factor_setup"), "anonymous": LOGIN, "staff": OK},
     ),
     Route("password_change", "get", lambda w: reverse("accounts:password_change"), {**_same(OK), "anonymous": LOGIN}),
     Route("password_reset", "get", lambda w: reverse("accounts:password_reset"), _same(OK)),
@@ -425,6 +454,7 @@ def world():
         owner=owner,
         other=UserFactory(email="other@example.test"),
         staff=StaffFactory(),
+        staff_no2fa=StaffFactory(email="staff-no-2fa@example.test"),
         flight=flight,
         booking=booking,
         hold=hold,
@@ -433,7 +463,9 @@ def world():
 
 def _client_for(actor: str, world: World, **kwargs) -> Client:
     client = Client(**kwargs)
-    if actor != "anonymous":
+    if actor == "staff":
+        verified_login(client, world.staff)
+    elif actor != "anonymous":
         client.force_login(getattr(world, actor))
     return client
 
@@ -460,6 +492,10 @@ def _assert_outcome(response, expected, world: World) -> None:
     elif expected == ADMIN_LOGIN:
         assert response.status_code == 302
         assert urlsplit(response.url).path == reverse("admin:login")
+    elif expected == TWO_STEP:
+        assert response.status_code == 302
+        assert urlsplit(response.url).path == reverse("accounts:two_factor_verify")
+        assert "next=" in response.url
     elif expected == "->booking":
         assert response.status_code == 302
         newest = Booking.objects.latest("pk")
@@ -486,7 +522,7 @@ def test_access_matrix(route: Route, actor: str, world: World):
         response = getattr(client, route.method)(url)
 
     _assert_outcome(response, route.expected(actor), world)
-    if actor not in route.changes:
+    if not route.changes_for(actor):
         assert _snapshot(world) == before
 
 
@@ -653,6 +689,7 @@ API_SIGNED_IN = {"anonymous": UNAUTHORIZED, "owner": OK, "other": OK, "staff": O
 API_OWNER_ONLY = {"anonymous": UNAUTHORIZED, "owner": OK, "other": NOT_FOUND, "staff": NOT_FOUND}
 API_STAFF_ONLY = {"anonymous": UNAUTHORIZED, "owner": FORBIDDEN, "other": FORBIDDEN, "staff": OK}
 REFUSAL_CODES = {UNAUTHORIZED: "not_authenticated", FORBIDDEN: "permission_denied", NOT_FOUND: "not_found"}
+SECOND_FACTOR_REQUIRED = "403 second_factor_required"  # staff with a password-only token
 API_CARD = {"number": "4242424242424242", "expiry": "12/30", "cvc": "123", "holder": "Owner"}
 
 
@@ -670,11 +707,20 @@ class ApiRoute:
     def name(self) -> str:
         return f"{self.url_name.removeprefix('api:')}-{self.method}"
 
+    def expected(self, actor):
+        return _expected(self.expect, actor, staff_refusal=SECOND_FACTOR_REQUIRED)
+
+    def changes_for(self, actor) -> bool:
+        return _changes(self, actor)
+
 
 def _api_client(actor: str, world: World) -> APIClient:
+    """A bearer token as the token endpoint issues it: staff's from password and code, the
+    others' (staff_no2fa's too) from the password alone."""
     client = APIClient()
     if actor != "anonymous":
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(getattr(world, actor)).access_token}")
+        token = token_pair(getattr(world, actor), second_factor=actor == "staff")["access"]
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
 
 
@@ -906,7 +952,11 @@ def _api_snapshot(world: World) -> dict:
     }
 
 
-def _assert_api_outcome(response, expected: int) -> None:
+def _assert_api_outcome(response, expected) -> None:
+    if expected == SECOND_FACTOR_REQUIRED:
+        assert response.status_code == FORBIDDEN, response.content[:500]
+        assert response.json()["code"] == "second_factor_required"
+        return
     assert response.status_code == expected, response.content[:500]
     if expected in REFUSAL_CODES:
         assert response["Content-Type"].startswith("application/problem+json")
@@ -929,8 +979,8 @@ def test_api_access_matrix(route: ApiRoute, actor: str, world: World):
         kwargs.update(data=route.data(world), format="json")
     response = getattr(client, route.method)(url, **kwargs)
 
-    _assert_api_outcome(response, route.expect[actor])
-    if actor not in route.changes:
+    _assert_api_outcome(response, route.expected(actor))
+    if not route.changes_for(actor):
         assert _api_snapshot(world) == before
 
 

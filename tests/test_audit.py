@@ -10,7 +10,7 @@ from auditlog.models import LogEntry
 from django.test import Client
 from django.urls import reverse
 
-from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
+from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory, verified_login
 from bookings.models import Booking
 from bookings.tests.factories import make_booking
 from flights.models import Flight
@@ -29,7 +29,7 @@ def staff():
 @pytest.fixture
 def staff_client(staff):
     client = Client(REMOTE_ADDR=STAFF_ADDRESS, HTTP_X_FORWARDED_FOR="6.6.6.6")  # a spoofed header is ignored
-    client.force_login(staff)
+    verified_login(client, staff)
     return client
 
 

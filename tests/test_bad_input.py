@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.tests.factories import StaffFactory, UserFactory
+from accounts.tests.factories import StaffFactory, UserFactory, verified_login
 from bookings.models import Booking, Ticket
 from bookings.tests.factories import make_booking, make_hold
 from flights.models import Flight
@@ -108,7 +108,7 @@ def passenger(web):
 @pytest.fixture
 def staff(web):
     user = StaffFactory(email="staff@example.test")
-    web.force_login(user)
+    verified_login(web, user)
     return user
 
 
@@ -719,7 +719,7 @@ def test_flight_page_with_tampered_passenger_query_clamps_to_what_one_booking_al
 @pytest.mark.parametrize("action", ["change", "delete"])
 def test_admin_with_an_empty_to_field_shows_the_object_not_a_500(client, action):
     """django-admin looks up a field named "" for `?_to_field=` (booking_site/middleware.py)."""
-    client.force_login(User.objects.create_superuser(email="root@example.test", password="x-secret-9"))
+    verified_login(client, User.objects.create_superuser(email="root@example.test", password="x-secret-9"))
     flight = FlightFactory()
     response = client.get(reverse(f"admin:flights_flight_{action}", args=[flight.pk]), {"_to_field": ""})
     assert response.status_code == 200

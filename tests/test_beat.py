@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from accounts.tests.factories import verified_login
 from booking_site.beat import CodeScheduler
 from booking_site.celery import app as celery_app
 
@@ -39,7 +40,7 @@ def test_staff_with_admin_access_see_each_job_with_its_schedule_and_last_run(cli
 
     CodeScheduler(app=celery_app)
     PeriodicTask.objects.filter(name="outbox-sweep").update(total_run_count=7)
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    verified_login(client, UserFactory(is_staff=True, is_superuser=True))
     page = client.get("/admin/django_celery_beat/periodictask/").content.decode()
     assert "outbox-sweep" in page and "holds-expire" in page
     detail = PeriodicTask.objects.get(name="outbox-sweep")

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from accounts.tests.factories import StaffFactory, UserFactory
+from accounts.tests.factories import StaffFactory, UserFactory, verified_login
 from bookings.models import Booking, BookingExport
 from bookings.tests.factories import make_booking
 from bookings.tests.threads import run_threads
@@ -25,7 +25,7 @@ TWICE = 2
 def _signed_in(user) -> list[Client]:
     clients = [Client() for _ in range(TWICE)]
     for client in clients:
-        client.force_login(user)
+        verified_login(client, user)
     return clients
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts.tests.factories import StaffFactory
+from accounts.tests.factories import StaffFactory, verified_login
 from bookings.tests.factories import make_booking
 from flights.tests.factories import FlightFactory
 
@@ -27,7 +27,7 @@ def pages():
     staff = StaffFactory()
     anonymous, passenger, staff_client = Client(), Client(), Client()
     passenger.force_login(booking.user)
-    staff_client.force_login(staff)
+    verified_login(staff_client, staff)
     return [
         (anonymous, reverse("flights:search")),
         (anonymous, reverse("accounts:login")),
@@ -65,7 +65,7 @@ def test_every_page_has_a_strict_policy_and_nothing_inline_for_it_to_block():
 def test_the_api_and_the_admin_have_the_policy_too():
     staff = StaffFactory(is_superuser=True)
     client = Client()
-    client.force_login(staff)
+    verified_login(client, staff)
     for url in ("/api/v1/flights?origin=x", reverse("admin:index")):
         response = client.get(url)
         assert "default-src 'self'" in response["Content-Security-Policy"], url

@@ -9,14 +9,18 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
+from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory, authenticator_code, authenticator_for
 
 pytestmark = pytest.mark.django_db
 
 
 def logged_in(user) -> Client:
+    """Signed in through the login form; staff also through the two-step page."""
     client = Client()
     assert client.post(reverse("accounts:login"), {"username": user.email, "password": PASSWORD}).status_code == 302
+    if user.is_staff:
+        code = authenticator_code(authenticator_for(user))
+        assert client.post(reverse("accounts:two_factor_verify"), {"code": code}).status_code == 302
     return client
 
 

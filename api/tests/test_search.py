@@ -25,7 +25,7 @@ from flights.services import airport_traffic_refresh
 from flights.tests.factories import AirportFactory, FlightFactory
 from flights.tests.pages import listed_numbers, next_page_url
 
-from .helpers import assert_problem
+from .helpers import assert_problem, verified_staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -50,9 +50,7 @@ def api():
 
 @pytest.fixture
 def staff_api():
-    client = APIClient()
-    client.force_authenticate(StaffFactory())
-    return client
+    return verified_staff_client(StaffFactory())
 
 
 def local(airport, day: date, hour: int, minute: int = 0) -> datetime:

@@ -21,7 +21,7 @@ from flights.tests.factories import AirportFactory, FlightFactory
 from flights.tests.import_files import csv_bytes, row
 from notifications.models import OutboxMessage
 
-from .helpers import assert_problem, bearer_client
+from .helpers import assert_problem, bearer_client, verified_staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -56,9 +56,7 @@ def staff():
 
 @pytest.fixture
 def staff_api(staff):
-    client = APIClient()
-    client.force_authenticate(staff)
-    return client
+    return verified_staff_client(staff)
 
 
 @pytest.fixture

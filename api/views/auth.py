@@ -18,11 +18,13 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from accounts import two_factor
 from accounts.exceptions import EmailTaken
 from accounts.forms import ProfileForm, SignupForm
 from accounts.lockout import lockout_seconds
 from accounts.services import user_signup_once
 
+from ..authentication import AMR_CLAIM, AMR_SECOND_FACTOR
 from ..errors import ApiError
 from ..schema import problem_codes
 from ..serializers.common import run_form
@@ -86,9 +88,41 @@ class RefreshSerializer(jwt_serializers.TokenRefreshSerializer):
         return super().validate(attrs)
 
 
-def token_pair(user) -> dict:
+def token_pair(user, *, second_factor: bool = False) -> dict:
+    """A refresh token and its access token; `second_factor` marks both (and every pair the
+    refresh token is traded for) as issued for password and code, which staff calls need."""
     refresh = RefreshToken.for_user(user)
+    if second_factor:
+        refresh[AMR_CLAIM] = AMR_SECOND_FACTOR
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+class TokenObtainSerializer(jwt_serializers.TokenObtainSerializer):
+    """simplejwt's e-mail and password, and for an account with two-step sign-in the code: no
+    token for the password alone (401 `otp_required`). Staff need such a token for staff calls."""
+
+    token_class = RefreshToken
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=16,
+        write_only=True,
+        help_text="For an account with two-step sign-in: a code from the authenticator app, or a recovery code",
+    )
+
+    def validate(self, attrs):
+        super().validate(attrs)  # authenticates (or 401 authentication_failed); sets self.user
+        if not two_factor.has_second_factor(self.user):
+            return token_pair(self.user)
+        if not attrs.get("otp"):
+            raise ApiError(
+                "otp_required",
+                "This account uses two-step sign-in: send `otp`, a code from your authenticator app "
+                "(or a recovery code), with your e-mail and password.",
+            )
+        if two_factor.matching_device(self.user, attrs["otp"]) is None:
+            raise AuthenticationFailed("That code is not right, or was used already.", "otp_not_valid")
+        return token_pair(self.user, second_factor=True)
 
 
 def _same_signup(request, data):
@@ -155,21 +189,31 @@ class Signup(APIView):
 @extend_schema_view(
     post=extend_schema(
         operation_id="auth_token",
-        summary="Sign in: e-mail and password for a token pair",
+        summary="Sign in: e-mail and password (and a code, with two-step sign-in) for a token pair",
+        description="An account with two-step sign-in must send `otp` too (401 `otp_required` "
+        "without it). Staff calls need a token issued that way (403 `second_factor_required`).",
+        request=TokenObtainSerializer,
+        responses={200: TokenPairSerializer},
         examples=[
             OpenApiExample(
                 "Sign in", value={"email": "ada@example.com", "password": "a long passphrase"}, request_only=True
-            )
+            ),
+            OpenApiExample(
+                "Sign in with two-step sign-in (staff)",
+                value={"email": "ops@example.com", "password": "a long passphrase", "otp": "123456"},
+                request_only=True,
+            ),
         ],
     )
 )
-@problem_codes("authentication_failed", "locked_out")
+@problem_codes("authentication_failed", "otp_required", "locked_out")
 class TokenObtain(jwt_views.TokenObtainPairView):
     """simplejwt's sign-in, under the same lockout as the site's login (accounts/lockout.py).
     axes gets DRF's request here, so its middleware never sees a lockout: this view answers
     429 `locked_out` itself, before and right after the attempt that locks."""
 
     throttle_classes = [AuthThrottle]
+    serializer_class = TokenObtainSerializer
 
     def post(self, request, *args, **kwargs):
         credentials = {"email": request.data.get("email", "")} if hasattr(request.data, "get") else {}

@@ -29,6 +29,8 @@ from flights.models import Flight, FlightImport
 from flights.seating import LAYOUT_CHOICES
 from flights.selectors import flights_by_number_on_local_day, flights_for_staff
 
+from ..authentication import second_factor_shown
+from ..errors import ApiError
 from ..idempotency import derived_token
 from ..pagination import CursorPages
 from ..schema import problem_codes
@@ -39,7 +41,21 @@ from .flights import flight_or_404, parse_query
 
 
 class IsStaff(IsAdminUser):
+    """Staff, signed in with a second factor (a token from password and `otp`, or a verified
+    session): 403 `second_factor_required` says how to get one."""
+
     message = "Staff only."
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        if not second_factor_shown(request):
+            raise ApiError(
+                "second_factor_required",
+                "Staff calls need two-step sign-in: get a token with your e-mail, password and `otp` "
+                "(a code from your authenticator app). No app yet? Set it up on the site, under Profile.",
+            )
+        return True
 
 
 class StaffOnly:

@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from icalendar import Calendar
 
-from accounts.tests.factories import StaffFactory
+from accounts.tests.factories import StaffFactory, verified_login
 from bookings.models import BookingExport
 from bookings.services.reminders import departure_reminders_send
 from bookings.tests.factories import make_booking
@@ -86,7 +86,7 @@ def test_eticket_shows_the_abbreviation_of_the_instant(client, moment, end):
 def test_staff_manifest_shows_the_abbreviation_of_the_instant(client, moment, end):
     flight = flight_at(moment, end)
     make_booking(flight=flight)
-    client.force_login(StaffFactory())
+    verified_login(client, StaffFactory())
     page = _page(client, reverse("staff:manifest", args=[flight.pk]))
     assert f"{moment.wall} {moment.abbreviation}" in page
     assert f"{moment.wall} {moment.twin}" not in page

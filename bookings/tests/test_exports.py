@@ -14,7 +14,7 @@ from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tests.factories import StaffFactory, UserFactory
+from accounts.tests.factories import StaffFactory, UserFactory, verified_login
 from booking_site.lib import jobs
 from bookings import services
 from bookings.models import BookingExport, Ticket
@@ -298,7 +298,7 @@ def test_nobody_but_the_owner_sees_or_downloads_an_export(
     owner = UserFactory()
     make_booking(user=owner, flight=transatlantic)
     _, export = _start(client, owner, django_capture_on_commit_callbacks)
-    client.force_login(StaffFactory() if actor == "staff" else UserFactory())
+    verified_login(client, StaffFactory() if actor == "staff" else UserFactory())
 
     for name in ("bookings:export", "bookings:export_progress", "bookings:export_download"):
         assert client.get(reverse(name, args=[export.pk])).status_code == 404

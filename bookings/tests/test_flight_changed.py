@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.tests.factories import StaffFactory, UserFactory
+from accounts.tests.factories import StaffFactory, UserFactory, verified_login
 from bookings import services
 from bookings.tests.factories import make_booking, make_hold
 from flights.exceptions import CapacityBelowBooked
@@ -159,7 +159,7 @@ def test_correcting_the_times_of_a_flight_that_has_flown_sends_nothing(transatla
 
 def test_staff_edit_page_time_change_emails_the_passengers(client, transatlantic):
     booking = make_booking(flight=transatlantic)
-    client.force_login(StaffFactory())
+    verified_login(client, StaffFactory())
     url = reverse("staff:flight_edit", args=[transatlantic.pk])
     form = client.get(url).context["form"]
     data = {**form.initial, "origin": "QLH", "destination": "QJF", "departure_time": "11:15"}
@@ -190,7 +190,7 @@ def test_a_price_edit_of_a_flight_in_the_hour_the_clocks_go_back_emails_nobody(c
     departs = datetime(2027, 10, 31, 0, 30, tzinfo=UTC)  # 01:30 BST, the first 01:30
     Flight.objects.filter(pk=transatlantic.pk).update(departs_at=departs, arrives_at=departs + timedelta(hours=8))
     make_booking(flight=transatlantic)
-    client.force_login(StaffFactory())
+    verified_login(client, StaffFactory())
     url = reverse("staff:flight_edit", args=[transatlantic.pk])
     form = client.get(url).context["form"]
     assert form.initial["departure_time"].strftime("%H:%M") == "01:30"
@@ -202,7 +202,7 @@ def test_a_price_edit_of_a_flight_in_the_hour_the_clocks_go_back_emails_nobody(c
 
 
 def test_a_local_time_the_clocks_skip_is_refused_with_a_clear_message(client, transatlantic):
-    client.force_login(StaffFactory())
+    verified_login(client, StaffFactory())
     url = reverse("staff:flight_edit", args=[transatlantic.pk])
     form = client.get(url).context["form"]
     data = {**form.initial, "origin": "QLH", "destination": "QJF", "departure_date": "2027-03-28"}
@@ -216,7 +216,7 @@ def test_a_local_time_the_clocks_skip_is_refused_with_a_clear_message(client, tr
 
 def test_admin_time_change_emails_the_passengers(client, transatlantic):
     booking = make_booking(flight=transatlantic)
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    verified_login(client, UserFactory(is_staff=True, is_superuser=True))
     departs = transatlantic.departs_at - timedelta(hours=1)
     data = {
         "number": transatlantic.number,

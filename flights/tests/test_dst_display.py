@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from accounts.tests.factories import StaffFactory
+from accounts.tests.factories import StaffFactory, verified_login
 from booking_site.lib import formats
 from flights.tests.dst_cases import BEFORE_ALL, MOMENTS, REPEATED, cases, departure_day, flight_at
 from flights.tests.pages import listed_numbers
@@ -120,7 +120,7 @@ def test_search_results_show_the_abbreviation_of_the_instant(client, moment, end
 @pytest.mark.parametrize(("moment", "end"), cases(REPEATED))
 def test_staff_schedule_shows_the_abbreviation_of_the_instant(client, moment, end):
     flight_at(moment, end)
-    client.force_login(StaffFactory())
+    verified_login(client, StaffFactory())
     page = _page(client, reverse("staff:schedule"), {"number": "SK123"})
     assert f"{moment.wall} {moment.abbreviation}</td>" in page
     assert f"{moment.wall} {moment.twin}</td>" not in page

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tests.factories import StaffFactory
+from accounts.tests.factories import StaffFactory, verified_login
 from bookings.tests.factories import make_booking
 from flights.imports.parsing import COLUMNS, ImportFileError, read_rows
 from flights.imports.services import flight_import_run, flight_import_start, flight_imports_resume
@@ -52,7 +52,7 @@ def staff():
 
 @pytest.fixture
 def staff_client(client, staff):
-    client.force_login(staff)
+    verified_login(client, staff)
     return client
 
 
@@ -489,7 +489,7 @@ def test_progress_is_visible_while_the_import_transaction_is_open(settings, airp
     with mock.patch("flights.tasks.flight_import_run.delay"):  # the broker: this test runs the task itself
         flight_import = flight_import_start(user=staff, upload=ContentFile(csv_bytes(rows), name="a.csv"))
     claimed_at = timezone.now()
-    client.force_login(staff)
+    verified_login(client, staff)
 
     def run():
         try:

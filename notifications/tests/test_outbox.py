@@ -153,9 +153,9 @@ def test_requeue_gives_failed_messages_fresh_attempts_and_leaves_sent_ones_alone
     assert [email.to for email in mail.outbox] == [["ada@example.test"]]
 
 
-def test_admin_action_requeues_failed_messages(client, django_capture_on_commit_callbacks):
+def test_admin_action_requeues_failed_messages(client, django_capture_on_commit_callbacks, verified_login):
     admin = make_user(is_staff=True, is_superuser=True)
-    client.force_login(admin)
+    verified_login(client, admin)
     message = _enqueue()
     OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxMessage.Status.FAILED, attempts=10)
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,6 +1,6 @@
 import pytest
 
-from accounts.tests.factories import StaffFactory
+from accounts.tests.factories import StaffFactory, verified_login
 
 
 @pytest.fixture
@@ -10,5 +10,5 @@ def staff():
 
 @pytest.fixture
 def staff_client(client, staff):
-    client.force_login(staff)
-    return client
+    """Staff signed in with their second factor shown, as staff pages require."""
+    return verified_login(client, staff)

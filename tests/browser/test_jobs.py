@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
+from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory, authenticator_code, authenticator_for
 from booking_site.lib.jobs import job_claim, job_progress
 from bookings.models import BookingExport
 from bookings.services import exports
@@ -77,12 +77,17 @@ def two_flights(airports):
     }
 
 
-def _log_in(page, email: str, display_name: str) -> None:
+def _log_in(page, email: str, display_name: str, *, authenticator=None) -> None:
+    """Through the login form; with `authenticator` (staff), then through the two-step page."""
     page.goto("/")
     page.get_by_role("link", name="Log in").click()
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    if authenticator is not None:
+        expect(page.get_by_role("heading", name="Two-step sign-in")).to_be_visible()
+        page.get_by_label("Code").fill(authenticator_code(authenticator))
+        page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("link", name=display_name)).to_be_visible()
 
 
@@ -194,7 +199,7 @@ def test_staff_imports_flights_fixes_a_bad_row_and_reimporting_changes_nothing(p
         f"SK778,JFK,LHR,{day} 18:30,{day + timedelta(days=1)} 06:35,379.00,,",
     ]
     bad = [good[0], f"SK778,JFK,XYZ,{day} 18:30,{day + timedelta(days=1)} 06:35,379.00,,"]
-    _log_in(page, staff.email, "Grace Hopper")
+    _log_in(page, staff.email, "Grace Hopper", authenticator=authenticator_for(staff))
 
     page.get_by_role("link", name="Schedule").click()
     page.get_by_role("link", name="Import flights").click()
@@ -259,7 +264,7 @@ def test_the_import_status_page_follows_each_step_and_shows_the_result(page, scr
     data = _import_file(rows)["buffer"]
     with mock.patch("flights.tasks.flight_import_run.delay"):  # the broker: this test runs the job itself
         flight_import = flight_import_start(user=staff, upload=ContentFile(data, name="autumn.csv"))
-    _log_in(page, staff.email, "Grace Hopper")
+    _log_in(page, staff.email, "Grace Hopper", authenticator=authenticator_for(staff))
 
     page.goto(reverse("staff:import_status", args=[flight_import.pk]))
     expect(page.get_by_text("Waiting for a worker to start the import")).to_be_visible()
@@ -289,7 +294,7 @@ def test_staff_reads_the_confirmation_and_export_ready_mails(page, screenshot, t
     ada = UserFactory(first_name="Ada", last_name="Lovelace", email="ada@example.test")
     booking = make_booking(user=ada, flight=two_flights["SK117"], names=["Ada Lovelace"])
     exports.export_start(user=ada)  # runs at once: Celery is eager in tests
-    _log_in(page, staff.email, "Grace Hopper")
+    _log_in(page, staff.email, "Grace Hopper", authenticator=authenticator_for(staff))
 
     page.get_by_role("navigation").get_by_role("link", name="Sent mail").click()
     expect(page.get_by_role("heading", name="Sent mail")).to_be_visible()

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD, StaffFactory
+from accounts.tests.factories import PASSWORD, StaffFactory, authenticator_code_for_key
 from bookings.models import Booking
 from bookings.tests.factories import make_booking
 from flights.models import Flight
@@ -261,7 +261,19 @@ def test_staff_adds_a_flight_finds_it_in_search_and_opens_its_manifest(page, scr
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("link", name="Grace Hopper")).to_be_visible()
 
+    # Staff pages need two-step sign-in: the first visit sets it up (the key can be typed into
+    # the app instead of scanning the QR code), shows the recovery codes once, and goes on.
     page.get_by_role("link", name="Schedule").click()
+    expect(page.get_by_role("heading", name="Set up two-step sign-in")).to_be_visible()
+    expect(page.get_by_text("Staff accounts need two-step sign-in")).to_be_visible()
+    key = page.locator("code.user-select-all").inner_text()
+    page.get_by_role("textbox", name=re.compile(r"^Code")).fill(authenticator_code_for_key(key))
+    screenshot(page, "two-step-setup")
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    expect(page.get_by_role("heading", name="Two-step sign-in is on")).to_be_visible()
+    expect(page.get_by_role("list", name="Recovery codes").get_by_role("listitem")).to_have_count(10)
+    screenshot(page, "two-step-recovery-codes")
+    page.get_by_role("link", name="I have saved them, continue").click()
     expect(page.get_by_role("heading", name="Schedule")).to_be_visible()
     page.get_by_role("link", name="Add a flight").click()
     page.get_by_label("Flight number").fill("SK901")

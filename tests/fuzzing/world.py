@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
+from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory, verified_login
 from accounts.unsubscribe import unsubscribe_token
 from bookings import services as booking_services
 from bookings.models import BookingExport
@@ -218,7 +218,7 @@ def _session_key(user) -> str | None:
     if user is None:
         return None
     client = Client()
-    client.force_login(user)
+    verified_login(client, user) if user.is_staff else client.force_login(user)  # staff pages need the second factor
     return client.cookies[django_settings.SESSION_COOKIE_NAME].value
 
 
