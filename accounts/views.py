@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 
 from booking_site.lib.http import safe_next_url
 
+from . import lockout
 from .exceptions import EmailTaken
 from .forms import ProfileForm, SignupForm
 from .services import user_signup_once
@@ -115,7 +116,14 @@ class PasswordResetView(auth_views.PasswordResetView):
     or was asked for too often, is never shown)."""
 
     def form_valid(self, form):
-        if self._limited(form.cleaned_data["email"]):
+        email = form.cleaned_data["email"]
+        # Every request counts (axes, by address and client): from the LOGIN_FAILURE_LIMIT-th
+        # in a row from one client for one address, that pair is locked and nothing is sent,
+        # whether the account exists or not.
+        lockout.guard_attempt(self.request, lockout.RESET_REQUEST, email)
+        if lockout.guard_locked(self.request, lockout.RESET_REQUEST, email):
+            return lockout.lockout_page(self.request, lockout.RESET_REQUEST)
+        if self._limited(email):
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
 

@@ -9,6 +9,8 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 from redis.exceptions import RedisError
 
+from accounts import lockout
+
 from . import selectors
 from .access import grant_managed
 from .forms import ManageBookingForm
@@ -46,6 +48,8 @@ def manage_lookup(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         reference = form.cleaned_data["reference"]
+        if lockout.guard_locked(request, lockout.MANAGE_BOOKING, reference):
+            return lockout.lockout_page(request, lockout.MANAGE_BOOKING)
         try:
             limited = _limited(request, reference)
         except RedisError:
@@ -62,6 +66,8 @@ def manage_lookup(request):
                 booking = selectors.booking_for_manage(reference=reference, last_name=form.cleaned_data["last_name"])
             except Booking.DoesNotExist:
                 form.add_error(None, NOT_FOUND)
+                # Five wrong names for one reference from one address lock that pair (axes).
+                lockout.guard_attempt(request, lockout.MANAGE_BOOKING, reference)
             else:
                 grant_managed(request, booking)
                 messages.success(request, f"Welcome back. Here is booking {booking.reference}.")

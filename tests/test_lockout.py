@@ -5,10 +5,13 @@ even for the right password; the owner at another address is not locked out; a s
 the count."""
 
 import pytest
+from axes.models import AccessAttempt
 from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
+from bookings.tests.factories import make_booking
+from notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +92,50 @@ def test_failures_count_across_the_ways_in():
     admin_login(ATTACKER, user.email, "wrong")
     assert api_token(ATTACKER, user.email, PASSWORD).json()["code"] == "locked_out"
     assert site_login(ATTACKER, user.email.upper(), PASSWORD).status_code == 429  # the e-mail in any case
+
+
+# The same lock on the other doors: manage booking and password reset requests ----------------
+
+
+def manage(address: str, reference: str, last_name: str):
+    return Client(REMOTE_ADDR=address).post(
+        reverse("bookings:manage"), {"reference": reference, "last_name": last_name}
+    )
+
+
+def test_manage_booking_locks_a_reference_from_the_guessing_address_only(settings):
+    settings.MANAGE_BOOKING_RATE_IP = "1000/m"  # the per-address rate limit is another guard
+    booking = make_booking(names=["Ada Lovelace"])
+    for _ in range(2):
+        assert manage(ATTACKER, booking.reference, "Babbage").status_code == 200  # "could not find"
+    locked = manage(ATTACKER, booking.reference, "Babbage")
+    assert locked.status_code == 429 and int(locked["Retry-After"]) >= 60
+    assert "looking it up from here is paused" in locked.content.decode()
+    assert manage(ATTACKER, booking.reference, "Lovelace").status_code == 429  # the right name too
+    assert manage(OWNER, booking.reference, "Lovelace").status_code == 302  # the passenger, elsewhere
+    assert AccessAttempt.objects.filter(username=f"manage-booking:{booking.reference.lower()}").exists()
+
+
+def test_manage_booking_counts_wrong_names_only(settings):
+    settings.MANAGE_BOOKING_RATE_IP = "1000/m"
+    booking = make_booking(names=["Ada Lovelace"])
+    for _ in range(4):
+        assert manage(ATTACKER, booking.reference, "Lovelace").status_code == 302
+
+
+def test_password_reset_requests_lock_the_address_from_that_client(settings):
+    settings.PASSWORD_RESET_RATE_ADDRESS = "100/h"  # the silent per-address limit is another guard
+    user = UserFactory(email="grace@example.test")
+    attacker = Client(REMOTE_ADDR=ATTACKER)
+    reset = reverse("accounts:password_reset")
+    for _ in range(2):
+        assert attacker.post(reset, {"email": "Grace@Example.test"}).status_code == 302
+    locked = attacker.post(reset, {"email": "grace@example.test"})
+    assert locked.status_code == 429 and "asked for too often from here" in locked.content.decode()
+    assert OutboxMessage.objects.filter(template="password_reset", to=user.email).count() == 2
+    # The owner, elsewhere, still gets one; an unknown address locks the same way (nothing told apart).
+    assert Client(REMOTE_ADDR=OWNER).post(reset, {"email": user.email}).status_code == 302
+    assert OutboxMessage.objects.filter(template="password_reset", to=user.email).count() == 3
+    for _ in range(2):
+        attacker.post(reset, {"email": "nobody@example.test"})
+    assert attacker.post(reset, {"email": "nobody@example.test"}).status_code == 429
