@@ -9,7 +9,7 @@ the session verified (`django_otp.login`) and gives it a new key.
 """
 
 from django.db import transaction
-from django_otp import devices_for_user
+from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -111,3 +111,17 @@ def second_factor_login(request, device) -> None:
     request.session.cycle_key()  # a verified session is a new session (ASVS 7.2)
     otp_login(request, device)
     request.session[PENDING_KEY] = True  # from now on, this account's logins ask for it
+
+
+def second_factor_remove(*, request) -> bool:
+    """Turn two-step sign-in off for the signed-in passenger (every device goes, recovery
+    codes too). Staff cannot: False, nothing changes."""
+    user = request.user
+    if second_factor_mandatory(user):
+        return False
+    with transaction.atomic():
+        for device in devices_for_user(user, confirmed=None):
+            device.delete()  # one by one: each deletion is in the audit trail
+    request.session.pop(DEVICE_ID_SESSION_KEY, None)
+    request.session[PENDING_KEY] = False
+    return True

@@ -17,6 +17,7 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("two-step/setup/", views_two_factor.two_factor_setup, name="two_factor_setup"),
     path("two-step/", views_two_factor.two_factor_verify, name="two_factor_verify"),
+    path("two-step/off/", views_two_factor.two_factor_off, name="two_factor_off"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path(
         "password/change/",

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 
 from booking_site.lib.http import safe_next_url
 
-from . import lockout
+from . import lockout, two_factor
 from .exceptions import EmailTaken
 from .forms import ProfileForm, SignupForm
 from .services import user_signup_once
@@ -77,7 +77,15 @@ def profile(request):
         form.save()
         messages.success(request, "Your profile is saved.")
         return redirect("accounts:profile")
-    return render(request, "accounts/user_profile.html", {"form": form})
+    return render(
+        request,
+        "accounts/user_profile.html",
+        {
+            "form": form,
+            "two_factor_on": two_factor.has_second_factor(request.user),
+            "two_factor_mandatory": two_factor.second_factor_mandatory(request.user),
+        },
+    )
 
 
 # The signed token in the URL is what authorises the change, not a session: whoever can

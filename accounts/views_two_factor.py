@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 import segno
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -96,3 +97,20 @@ def two_factor_verify(request):
             return redirect(next_url or reverse("flights:search"))
         form.add_error("code", "That code is not right, or was used already.")
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": next_url})
+
+
+@login_required
+@require_http_methods(["POST"])
+def two_factor_off(request):
+    """A passenger turns two-step sign-in off, from a session verified with it. Staff keep it."""
+    if not two_factor.has_second_factor(request.user):
+        messages.info(request, "Two-step sign-in is not on.")
+    elif not two_factor.is_verified(request.user):
+        return redirect(_with_next(reverse("accounts:two_factor_verify"), reverse("accounts:profile")))
+    elif two_factor.second_factor_remove(request=request):
+        messages.success(request, "Two-step sign-in is off. You can turn it on again from here.")
+    else:
+        messages.error(
+            request, "Staff accounts must keep two-step sign-in. To move it to a new phone, replace the app."
+        )
+    return redirect("accounts:profile")

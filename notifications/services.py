@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
@@ -200,9 +201,19 @@ def outbox_requeue(*, message_ids: list[int]) -> int:
         OutboxMessage.objects.filter(pk__in=ids).update(
             status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
         )
+        _audit_resend(ids)
         for message_id in ids:
             transaction.on_commit(lambda message_id=message_id: _enqueue_send(message_id), robust=True)
     return len(ids)
+
+
+def _audit_resend(ids: list[int]) -> None:
+    """One audit-trail row per message sent again (the update above is a bulk one, which
+    django-auditlog cannot see): who (the request's actor, set by AuditActorMiddleware), when,
+    from where, and failed -> pending."""
+    changes = {"status": [OutboxMessage.Status.FAILED.value, OutboxMessage.Status.PENDING.value]}
+    for message in OutboxMessage.objects.filter(pk__in=ids).only("pk", "template", "to"):
+        LogEntry.objects.log_create(message, action=LogEntry.Action.UPDATE, changes=changes)
 
 
 def alert_create(*, user_id: int, text: str, url: str = "") -> Alert:

@@ -247,6 +247,13 @@ ROUTES = [
         lambda w: reverse("accounts:two_factor_verify"),
         {**_same("->two_factor_setup"), "anonymous": LOGIN, "staff": OK},
     ),
+    # Turning it off: nobody here has it on (staff could not anyway): back to the profile.
+    Route(
+        "two_factor_off",
+        "post",
+        lambda w: reverse("accounts:two_factor_off"),
+        {**_same("->profile"), "anonymous": LOGIN},
+    ),
     Route("password_change", "get", lambda w: reverse("accounts:password_change"), {**_same(OK), "anonymous": LOGIN}),
     Route("password_reset", "get", lambda w: reverse("accounts:password_reset"), _same(OK)),
     # Export my bookings (CSV): anyone signed in starts their own; only the owner sees it.
@@ -432,6 +439,7 @@ REDIRECT_TARGETS = {
     "export": lambda w: reverse("bookings:export", args=[BookingExport.objects.latest("pk").pk]),
     "alerts": lambda w: reverse("notifications:alerts"),
     "two_factor_setup": lambda w: reverse("accounts:two_factor_setup"),
+    "profile": lambda w: reverse("accounts:profile"),
 }
 
 
@@ -552,6 +560,7 @@ def test_matrix_covers_every_named_url():
         "accounts:profile",
         "accounts:two_factor_setup",
         "accounts:two_factor_verify",
+        "accounts:two_factor_off",
         "accounts:password_change",
         "accounts:password_reset",
         "accounts:unsubscribe",

@@ -9,12 +9,15 @@ import pytest
 from auditlog.models import LogEntry
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory, verified_login
+from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory, authenticator_code, verified_login
 from bookings.models import Booking
 from bookings.tests.factories import make_booking
 from flights.models import Flight
 from flights.tests.factories import FlightFactory
+from notifications.models import OutboxMessage
+from notifications.services import outbox_enqueue
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +124,51 @@ def test_the_trail_cannot_be_edited_or_deleted_from_django_admin(staff_client):
     entry.refresh_from_db()
     assert entry.remote_addr == STAFF_ADDRESS
     assert LogEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_setting_up_and_resetting_a_second_factor_is_recorded_without_the_key(staff_client, staff):
+    passenger = UserFactory()
+    passenger_client = Client(REMOTE_ADDR="203.0.113.9")
+    passenger_client.force_login(passenger)
+    passenger_client.get(reverse("accounts:two_factor_setup"))
+    device = TOTPDevice.objects.get(user=passenger)
+    passenger_client.post(reverse("accounts:two_factor_setup"), {"code": authenticator_code(device)})
+    entries = LogEntry.objects.get_for_object(device).order_by("pk")
+    assert [entry.action for entry in entries] == [LogEntry.Action.CREATE, LogEntry.Action.UPDATE]
+    assert entries.last().changes_dict["confirmed"] == [False, True]
+    assert all(entry.actor == passenger and "key" not in entry.changes_dict for entry in entries)
+
+    # A lost phone: an admin deletes the device; the trail says who did it.
+    response = staff_client.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert response.status_code == 302 and not TOTPDevice.objects.filter(pk=device.pk).exists()
+    deleted = LogEntry.objects.filter(action=LogEntry.Action.DELETE, object_pk=str(device.pk)).get()
+    assert deleted.actor == staff and deleted.remote_addr == STAFF_ADDRESS
+
+
+def test_resending_a_failed_e_mail_is_recorded(staff_client, staff, django_capture_on_commit_callbacks):
+    message = outbox_enqueue(to="ada@example.test", template="welcome", context={"name": "Ada"})
+    OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxMessage.Status.FAILED, attempts=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(
+            "/admin/notifications/outboxmessage/", {"action": "requeue_failed", "_selected_action": [message.pk]}
+        )
+    entry = LogEntry.objects.get_for_object(message).get()
+    assert entry.actor == staff and entry.remote_addr == STAFF_ADDRESS
+    assert entry.changes_dict["status"] == ["failed", "pending"]
+
+
+def test_an_accounts_trail_is_a_link_away_in_django_admin(staff_client, staff):
+    passenger = UserFactory()
+    passenger.first_name = "Renamed"
+    passenger.save()
+    page = staff_client.get(reverse("admin:accounts_user_change", args=[passenger.pk])).content.decode()
+    assert "Changes to this account" in page and "Changes made by this account" in page
+    history = staff_client.get(reverse("admin:accounts_user_auditlog", args=[passenger.pk]))
+    assert history.status_code == 200 and "Renamed" in history.content.decode()
+
+    edit_price(staff_client, FlightFactory(price=Decimal("100.00")), "120.00")
+    by_actor = staff_client.get(reverse("admin:auditlog_logentry_changelist") + f"?actor={staff.pk}")
+    assert by_actor.status_code == 200
+    assert list(by_actor.context["cl"].result_list) == list(LogEntry.objects.filter(actor=staff).order_by("-timestamp"))
+    sign_ins = staff_client.get(reverse("admin:axes_accesslog_changelist") + f"?username={staff.email}")
+    assert sign_ins.status_code == 200

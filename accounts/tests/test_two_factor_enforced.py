@@ -248,3 +248,36 @@ def test_an_app_code_cannot_be_replayed():
     code = authenticator_code(device)
     assert two_factor.matching_device(user, code) is not None
     assert two_factor.matching_device(user, code) is None
+
+
+# --- turning it off -----------------------------------------------------------------------------
+
+
+def test_a_passenger_turns_it_off_from_a_verified_session(client):
+    passenger = UserFactory()
+    verified_login(client, passenger)
+    assert "Turn off" in client.get(reverse("accounts:profile")).content.decode()
+    response = client.post(reverse("accounts:two_factor_off"), follow=True)
+    assert "Two-step sign-in is off" in response.content.decode()
+    assert not two_factor.has_second_factor(passenger)
+    client.logout()
+    password_login(client, passenger)
+    assert client.get(reverse("bookings:list")).status_code == 200  # no code asked any more
+
+
+def test_the_password_alone_cannot_turn_it_off(client):
+    passenger = UserFactory()
+    authenticator_for(passenger)
+    password_login(client, passenger)
+    response = client.post(reverse("accounts:two_factor_off"))
+    assert response.status_code == 302 and response.url.startswith(reverse("accounts:two_factor_verify"))
+    assert two_factor.has_second_factor(passenger)
+
+
+def test_staff_cannot_turn_it_off(client):
+    staff = StaffFactory()
+    verified_login(client, staff)
+    assert "Turn off" not in client.get(reverse("accounts:profile")).content.decode()
+    response = client.post(reverse("accounts:two_factor_off"), follow=True)
+    assert "Staff accounts must keep two-step sign-in" in response.content.decode()
+    assert two_factor.has_second_factor(staff)
