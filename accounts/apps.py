@@ -13,6 +13,7 @@ class AccountsConfig(AppConfig):
         post_migrate.connect(admin_ensure_on_migrate, sender=self)
         user_logged_in.connect(_staff_session_times, dispatch_uid="accounts.staff_session_times")
         user_logged_in.connect(_second_factor_pending, dispatch_uid="accounts.second_factor_pending")
+        _audit_second_factor_devices()
 
 
 def _staff_session_times(sender, request, user, **kwargs):
@@ -29,3 +30,17 @@ def _second_factor_pending(sender, request, user, **kwargs):
 
     if request is not None and hasattr(request, "session"):
         session_login(request, user)
+
+
+def _audit_second_factor_devices():
+    """The audit trail (django-auditlog) of second factors: set up, confirmed, reset (deleted
+    by an admin), replaced or removed, with who and from where; never a key. Registered here:
+    the device models live in other apps, which need our User model loaded first."""
+    from auditlog.registry import auditlog
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    for model in (TOTPDevice, StaticDevice, WebAuthnCredential):
+        if not auditlog.contains(model):
+            auditlog.register(model, include_fields=["user", "name", "confirmed"])

@@ -97,6 +97,10 @@ class SecondFactorMiddleware:
             "accounts:two_factor_setup",
             "accounts:logout",
             "accounts:unsubscribe",
+            # A passkey instead of a code (accounts.passkeys); adding one needs a verified session.
+            "otp_webauthn:credential-authentication-begin",
+            "otp_webauthn:credential-authentication-complete",
+            "otp_webauthn:js-i18n-catalog",
         }
     )
 

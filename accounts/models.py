@@ -2,8 +2,6 @@ from auditlog.registry import auditlog
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 class UserManager(BaseUserManager):
@@ -72,8 +70,3 @@ auditlog.register(
     mask_fields=["password"],
     m2m_fields={"groups"},
 )
-
-# Second-factor devices: set up, confirmed, reset (deleted by an admin) or replaced, with who
-# and from where; never the key.
-auditlog.register(TOTPDevice, include_fields=["user", "name", "confirmed"])
-auditlog.register(StaticDevice, include_fields=["user", "name", "confirmed"])

@@ -13,6 +13,7 @@ from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.utils import get_credential_model
 
 from .models import User
 
@@ -120,8 +121,29 @@ def second_factor_remove(*, request) -> bool:
     if second_factor_mandatory(user):
         return False
     with transaction.atomic():
-        for device in devices_for_user(user, confirmed=None):
-            device.delete()  # one by one: each deletion is in the audit trail
+        second_factors_delete(user=user)
     request.session.pop(DEVICE_ID_SESSION_KEY, None)
     request.session[PENDING_KEY] = False
     return True
+
+
+def passkeys_of(user: User):
+    """The user's passkeys (django-otp-webauthn), newest first."""
+    return get_credential_model().objects.filter(user=user, confirmed=True).order_by("-created_at")
+
+
+def passkey_remove(*, request, passkey_id: int) -> bool:
+    """Remove one of the signed-in user's passkeys (audit-trailed); False if it is not theirs.
+    The authenticator app and recovery codes stay, so this never turns two-step sign-in off."""
+    passkey = get_credential_model().objects.filter(user=request.user, pk=passkey_id).first()
+    if passkey is None:
+        return False
+    passkey.delete()
+    return True
+
+
+def second_factors_delete(*, user: User) -> None:
+    """Every second factor of `user` gone (turned off, or the account closed), one by one:
+    each deletion is in the audit trail."""
+    for device in devices_for_user(user, confirmed=None):
+        device.delete()

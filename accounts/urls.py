@@ -18,6 +18,7 @@ urlpatterns = [
     path("two-step/setup/", views_two_factor.two_factor_setup, name="two_factor_setup"),
     path("two-step/", views_two_factor.two_factor_verify, name="two_factor_verify"),
     path("two-step/off/", views_two_factor.two_factor_off, name="two_factor_off"),
+    path("passkeys/<int:passkey_id>/remove/", views_two_factor.passkey_remove, name="passkey_remove"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path(
         "password/change/",

@@ -84,6 +84,8 @@ def profile(request):
             "form": form,
             "two_factor_on": two_factor.has_second_factor(request.user),
             "two_factor_mandatory": two_factor.second_factor_mandatory(request.user),
+            "passkeys": list(two_factor.passkeys_of(request.user)),
+            "can_add_passkey": two_factor.is_verified(request.user),
         },
     )
 

@@ -7,6 +7,7 @@ import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import escape
@@ -96,7 +97,11 @@ def two_factor_verify(request):
         if two_factor.second_factor_verify(request=request, token=form.cleaned_data["code"]):
             return redirect(next_url or reverse("flights:search"))
         form.add_error("code", "That code is not right, or was used already.")
-    return render(request, "accounts/two_factor_verify.html", {"form": form, "next": next_url})
+    return render(
+        request,
+        "accounts/two_factor_verify.html",
+        {"form": form, "next": next_url, "has_passkey": two_factor.passkeys_of(request.user).exists()},
+    )
 
 
 @login_required
@@ -113,4 +118,16 @@ def two_factor_off(request):
         messages.error(
             request, "Staff accounts must keep two-step sign-in. To move it to a new phone, replace the app."
         )
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_http_methods(["POST"])
+def passkey_remove(request, passkey_id: int):
+    """Remove one of your passkeys, from a verified session (another's: 404)."""
+    if not two_factor.is_verified(request.user):
+        return redirect(_with_next(reverse("accounts:two_factor_verify"), reverse("accounts:profile")))
+    if not two_factor.passkey_remove(request=request, passkey_id=passkey_id):
+        raise Http404("No such passkey.")
+    messages.success(request, "The passkey is removed.")
     return redirect("accounts:profile")

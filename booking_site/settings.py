@@ -6,7 +6,7 @@ Secrets have no production default: with DEBUG off, a missing SECRET_KEY stops s
 
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "django_otp",  # a second factor: accounts/two_factor.py
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",  # passkeys as a second factor: accounts/passkeys.py
     "auditlog",  # who changed what: the staff's writes and accounts' security fields (each app registers its models)
     "axes",  # last: its signals see every app's logins
 ]
@@ -422,6 +423,13 @@ PERMISSIONS_POLICY = {
 }
 SECURE_REFERRER_POLICY = "same-origin"
 OTP_TOTP_ISSUER = SITE_NAME  # the name an authenticator app shows
+# Passkeys (django-otp-webauthn) as another second factor, never instead of the password
+# (accounts.passkeys). A passkey belongs to the site's host name: SITE_URL's (changing it later
+# makes everyone's passkeys useless; the authenticator app and recovery codes still work).
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = SITE_NAME
+OTP_WEBAUTHN_RP_ID = urlsplit(SITE_URL).hostname
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"{urlsplit(SITE_URL).scheme}://{urlsplit(SITE_URL).netloc}"]
 # The audit trail (django-auditlog): old and new values as JSON (a password is masked: accounts).
 AUDITLOG_STORE_JSON_CHANGES = True
 

@@ -6,6 +6,7 @@ from api.views.docs import SwaggerView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("accounts/passkeys/", include("accounts.urls_passkeys")),
     path("staff/", include("staff.urls")),
     path("api/v1/", include("api.urls")),
     # Swagger UI where the DRF ticketing API had it (also at /api/v1/swagger/).

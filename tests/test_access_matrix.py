@@ -254,6 +254,40 @@ ROUTES = [
         lambda w: reverse("accounts:two_factor_off"),
         {**_same("->profile"), "anonymous": LOGIN},
     ),
+    # Passkeys: removing one needs a verified session (only staff here have one; the id is
+    # nobody's). Adding one (the library's JSON ceremony) needs a verified session too; the
+    # sign-in ceremony needs someone signed in (no passwordless login).
+    Route(
+        "passkey_remove",
+        "post",
+        lambda w: reverse("accounts:passkey_remove", args=[999_999]),
+        {"anonymous": LOGIN, "owner": TWO_STEP, "other": TWO_STEP, "staff": NOT_FOUND, "staff_no2fa": TWO_STEP},
+    ),
+    Route(
+        "passkey_registration_begin",
+        "post",
+        lambda w: reverse("otp_webauthn:credential-registration-begin"),
+        {**_same(FORBIDDEN), "staff": OK},
+    ),
+    Route(
+        "passkey_registration_complete",
+        "post",
+        lambda w: reverse("otp_webauthn:credential-registration-complete"),
+        {**_same(FORBIDDEN), "staff": 400},  # no ceremony begun
+    ),
+    Route(
+        "passkey_authentication_begin",
+        "post",
+        lambda w: reverse("otp_webauthn:credential-authentication-begin"),
+        {**_same(OK), "anonymous": FORBIDDEN},
+    ),
+    Route(
+        "passkey_authentication_complete",
+        "post",
+        lambda w: reverse("otp_webauthn:credential-authentication-complete"),
+        {**_same(400), "anonymous": FORBIDDEN},  # no ceremony begun
+    ),
+    Route("passkey_i18n", "get", lambda w: reverse("otp_webauthn:js-i18n-catalog"), _same(OK)),
     Route("password_change", "get", lambda w: reverse("accounts:password_change"), {**_same(OK), "anonymous": LOGIN}),
     Route("password_reset", "get", lambda w: reverse("accounts:password_reset"), _same(OK)),
     # Export my bookings (CSV): anyone signed in starts their own; only the owner sees it.
@@ -561,6 +595,12 @@ def test_matrix_covers_every_named_url():
         "accounts:two_factor_setup",
         "accounts:two_factor_verify",
         "accounts:two_factor_off",
+        "accounts:passkey_remove",
+        "otp_webauthn:credential-registration-begin",
+        "otp_webauthn:credential-registration-complete",
+        "otp_webauthn:credential-authentication-begin",
+        "otp_webauthn:credential-authentication-complete",
+        "otp_webauthn:js-i18n-catalog",
         "accounts:password_change",
         "accounts:password_reset",
         "accounts:unsubscribe",
@@ -593,7 +633,7 @@ def test_matrix_covers_every_named_url():
         "accounts:password_reset_complete",
     }
     names = set()
-    for namespace in ("accounts", "flights", "bookings", "notifications", "staff"):
+    for namespace in ("accounts", "otp_webauthn", "flights", "bookings", "notifications", "staff"):
         resolver = get_resolver().namespace_dict[namespace][1]
         names |= {f"{namespace}:{name}" for name in resolver.reverse_dict if isinstance(name, str)}
     assert names - covered - flow_pages == set()

@@ -13,8 +13,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts import two_factor
 from accounts.models import User
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import PASSWORD, UserFactory, verified_login
 from bookings.models import Booking, Payment, Ticket
 from bookings.services import passengers_anonymise
 from bookings.services.privacy import ANONYMOUS_NAME
@@ -70,7 +71,7 @@ def test_deleting_the_account_keeps_the_bookings_anonymised_and_ends_every_way_i
     booking = past_booking(user)
     email = user.email
     token = str(RefreshToken.for_user(user).access_token)
-    client = signed_in(user)
+    client = verified_login(Client(), user)  # with two-step sign-in on
     response = client.post(reverse("bookings:account_delete"), {"password": PASSWORD})
     assert response.status_code == 302
 
@@ -80,6 +81,7 @@ def test_deleting_the_account_keeps_the_bookings_anonymised_and_ends_every_way_i
     assert set(Ticket.objects.filter(booking=booking).values_list("passenger_name", flat=True)) == {ANONYMOUS_NAME}
     assert not OutboxMessage.objects.filter(user_id=user.pk).exclude(to=user.email).exists()
     assert "_auth_user_id" not in client.session
+    assert not two_factor.has_second_factor(user)  # its authenticator and codes are gone too
     login = Client().post(reverse("accounts:login"), {"username": email, "password": PASSWORD})
     assert login.status_code == 200  # the old e-mail and password no longer sign in
     api = APIClient()

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.two_factor import second_factors_delete
 from notifications.models import OutboxMessage
 
 from ..exceptions import BookingError
@@ -109,6 +110,7 @@ def account_delete(*, user: User) -> None:
         user.email_new_routes = user.email_monthly_report = False
         user.set_unusable_password()
         user.save()
+        second_factors_delete(user=user)  # nothing of theirs left to sign in with
 
 
 def _anonymise_tickets(tickets) -> int:
