@@ -3,10 +3,11 @@ from one client address, that pair is locked for LOGIN_LOCKOUT_MINUTES, on every
 site's login, django-admin's and the API's token endpoint (api/views/auth.py answers 429
 itself: DRF hands axes its own request object, so the middleware below never sees that lock).
 
-The same lock guards two other doors, by name and address (`guard_locked`, `guard_attempt`):
-manage booking (a wrong last name for a reference) and password reset requests (each
-request for an address). Their attempts show in django-admin beside the logins, named
-"manage-booking:<reference>" and "password-reset:<e-mail>".
+The same lock guards three other doors, by name and address (`guard_locked`, `guard_attempt`):
+manage booking (a wrong last name for a reference), password reset requests (each request
+for an address) and the second factor (a wrong code, on the site or the API). Their attempts
+show in django-admin beside the logins, named "manage-booking:<reference>",
+"password-reset:<e-mail>" and "two-step:<e-mail>".
 
 The pair, not the account: someone guessing from elsewhere cannot lock the real owner out.
 The address is lib.http.client_address (REMOTE_ADDR, or the header a trusted proxy sets).
@@ -43,7 +44,8 @@ def lockout_seconds() -> int:
 
 MANAGE_BOOKING = "manage-booking"
 RESET_REQUEST = "password-reset"
-GUARDED = (MANAGE_BOOKING, RESET_REQUEST)
+SECOND_FACTOR = "two-step"  # wrong codes after the right password
+GUARDED = (MANAGE_BOOKING, RESET_REQUEST, SECOND_FACTOR)
 
 
 def _guarded(kind: str, name: str) -> dict:

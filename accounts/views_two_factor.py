@@ -18,7 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from booking_site.lib.http import safe_next_url
 
-from . import two_factor
+from . import lockout, two_factor
 
 
 class CodeForm(forms.Form):
@@ -94,8 +94,12 @@ def two_factor_verify(request):
         return redirect(_with_next(reverse("accounts:two_factor_setup"), next_url))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        email = request.user.email
+        if lockout.guard_locked(request, lockout.SECOND_FACTOR, email):
+            return lockout.lockout_page(request, lockout.SECOND_FACTOR)
         if two_factor.second_factor_verify(request=request, token=form.cleaned_data["code"]):
             return redirect(next_url or reverse("flights:search"))
+        lockout.guard_attempt(request, lockout.SECOND_FACTOR, email)  # recorded; locks after several
         form.add_error("code", "That code is not right, or was used already.")
     return render(
         request,

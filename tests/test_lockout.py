@@ -8,8 +8,9 @@ import pytest
 from axes.models import AccessAttempt
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
+from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory, authenticator_code, authenticator_for
 from bookings.tests.factories import make_booking
 from notifications.models import OutboxMessage
 
@@ -139,3 +140,31 @@ def test_password_reset_requests_lock_the_address_from_that_client(settings):
     for _ in range(2):
         attacker.post(reset, {"email": "nobody@example.test"})
     assert attacker.post(reset, {"email": "nobody@example.test"}).status_code == 429
+
+
+def test_wrong_second_factor_codes_lock_the_two_step_page_and_the_api_from_that_address():
+    staff = StaffFactory()
+    device = authenticator_for(staff)
+    attacker = Client(REMOTE_ADDR=ATTACKER)
+    assert attacker.post(reverse("accounts:login"), {"username": staff.email, "password": PASSWORD}).status_code == 302
+    verify = reverse("accounts:two_factor_verify")
+    for _ in range(2):
+        assert attacker.post(verify, {"code": "000000"}).status_code == 200  # "not right"
+        TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0)  # past django-otp's pause
+    locked = attacker.post(verify, {"code": "000000"})
+    assert locked.status_code == 429 and "after several wrong codes" in locked.content.decode()
+    assert attacker.post(verify, {"code": authenticator_code(device)}).status_code == 429  # the right one too
+    refused = Client(REMOTE_ADDR=ATTACKER).post(
+        reverse("api:token"),
+        {"email": staff.email, "password": PASSWORD, "otp": authenticator_code(device)},
+        content_type="application/json",
+    )
+    assert refused.status_code == 429 and refused.json()["code"] == "locked_out"
+    assert "wrong codes" in refused.json()["detail"]
+    assert AccessAttempt.objects.filter(username=f"two-step:{staff.email}").exists()
+    # The owner, elsewhere, signs in with a code (once django-otp's own pause, which is per
+    # device and doubles with each wrong code, has passed).
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0)
+    owner = Client(REMOTE_ADDR=OWNER)
+    owner.post(reverse("accounts:login"), {"username": staff.email, "password": PASSWORD})
+    assert owner.post(verify, {"code": authenticator_code(device)}).status_code == 302

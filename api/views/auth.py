@@ -21,7 +21,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from accounts import two_factor
 from accounts.exceptions import EmailTaken
 from accounts.forms import ProfileForm, SignupForm
-from accounts.lockout import lockout_seconds
+from accounts.lockout import SECOND_FACTOR, guard_attempt, guard_locked, lockout_seconds
 from accounts.services import user_signup_once
 
 from ..authentication import AMR_CLAIM, AMR_SECOND_FACTOR
@@ -120,7 +120,11 @@ class TokenObtainSerializer(jwt_serializers.TokenObtainSerializer):
                 "This account uses two-step sign-in: send `otp`, a code from your authenticator app "
                 "(or a recovery code), with your e-mail and password.",
             )
+        request = self.context["request"]
+        if guard_locked(request, SECOND_FACTOR, self.user.email):
+            raise _locked_out("Too many wrong codes for this account from here")
         if two_factor.matching_device(self.user, attrs["otp"]) is None:
+            guard_attempt(request, SECOND_FACTOR, self.user.email)
             raise AuthenticationFailed("That code is not right, or was used already.", "otp_not_valid")
         return token_pair(self.user, second_factor=True)
 
@@ -227,11 +231,14 @@ class TokenObtain(jwt_views.TokenObtainPairView):
             raise
 
 
-def _locked_out() -> ApiError:
+def _locked_out(what: str = "") -> ApiError:
     seconds = lockout_seconds()
+    minutes = max(seconds // 60, 1)
+    if what:
+        return ApiError("locked_out", f"{what}: try again in {minutes} minutes.", wait=seconds)
     return ApiError(
         "locked_out",
-        f"Too many wrong passwords for this account from here: try again in {max(seconds // 60, 1)} minutes, "
+        f"Too many wrong passwords for this account from here: try again in {minutes} minutes, "
         "or reset the password by e-mail.",
         wait=seconds,
     )
