@@ -48,10 +48,11 @@ def session_login(request, user: User) -> None:
 
 def second_factor_pending(request) -> bool:
     """Signed in with the password of an account that has a second factor, not yet shown."""
+    session = getattr(request, "session", None)
+    if session is None or not session.get(PENDING_KEY):  # most sessions never set it: no user loaded
+        return False
     user = getattr(request, "user", None)
-    return bool(
-        user is not None and user.is_authenticated and request.session.get(PENDING_KEY) and not is_verified(user)
-    )
+    return bool(user is not None and user.is_authenticated and not is_verified(user))
 
 
 def matching_device(user: User, token: str):
