@@ -21,16 +21,20 @@ class NotVerified(exceptions.OTPWebAuthnApiError):
     default_detail = "Verify this sign-in with your authenticator app first, then add a passkey."
 
 
-class RegistrationBegin(views.BeginCredentialRegistrationView):
+class VerifiedSessionOnly:
+    """Adding a passkey needs a session verified with the app (or a passkey, or a code)."""
+
     def check_can_register(self):
         if not two_factor.is_verified(self.request.user):
             raise NotVerified()
 
 
-class RegistrationComplete(views.CompleteCredentialRegistrationView):
-    def check_can_register(self):
-        if not two_factor.is_verified(self.request.user):
-            raise NotVerified()
+class RegistrationBegin(VerifiedSessionOnly, views.BeginCredentialRegistrationView):
+    pass
+
+
+class RegistrationComplete(VerifiedSessionOnly, views.CompleteCredentialRegistrationView):
+    pass
 
 
 class AuthenticationBegin(views.BeginCredentialAuthenticationView):
