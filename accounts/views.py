@@ -69,6 +69,13 @@ class LoginView(auth_views.LoginView):
             self.request, candidate, default="", avoid=(reverse("accounts:login"), reverse("accounts:signup"))
         )
 
+    def get_default_redirect_url(self):
+        """Without a `next`, everyone lands where they work: staff on the staff dashboard,
+        passengers on the search."""
+        if self.request.user.is_staff:
+            return reverse("staff:home")
+        return super().get_default_redirect_url()
+
 
 @login_required
 def profile(request):

@@ -98,7 +98,7 @@ def two_factor_verify(request):
         if lockout.guard_locked(request, lockout.SECOND_FACTOR, email):
             return lockout.lockout_page(request, lockout.SECOND_FACTOR)
         if two_factor.second_factor_verify(request=request, token=form.cleaned_data["code"]):
-            return redirect(next_url or reverse("flights:search"))
+            return redirect(next_url or reverse("staff:home" if request.user.is_staff else "flights:search"))
         lockout.guard_attempt(request, lockout.SECOND_FACTOR, email)  # recorded; locks after several
         form.add_error("code", "That code is not right, or was used already.")
     return render(

@@ -10,6 +10,7 @@ NAV_URLS = {
     "search": "flights:search",
     "bookings": "bookings:list",
     "manage": "bookings:manage",
+    "dashboard": "staff:home",
     "schedule": "staff:schedule",
     "manifest": "staff:manifest_lookup",
     "admin": "admin:index",

@@ -422,6 +422,8 @@ PERMISSIONS_POLICY = {
     )
 }
 SECURE_REFERRER_POLICY = "same-origin"
+# The staff dashboard's figures are at most this old (staff/dashboard.py).
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=60)
 OTP_TOTP_ISSUER = SITE_NAME  # the name an authenticator app shows
 # Passkeys (django-otp-webauthn) as another second factor, never instead of the password
 # (accounts.passkeys). A passkey belongs to the site's host name: SITE_URL's (changing it later

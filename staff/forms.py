@@ -58,3 +58,43 @@ class StaffMailFilterForm(forms.Form):
         label="Status", required=False, choices=[("", "Any status"), *OutboxMessage.Status.choices]
     )
     q = forms.CharField(label="Recipient, subject or template", required=False, max_length=200)
+
+
+class DashboardPeriodForm(forms.Form):
+    """The dashboard's period: the last 7, 30 or 90 days (today included), or chosen days."""
+
+    PRESETS = {"7": 7, "30": 30, "90": 90}
+    MAX_DAYS = 366
+
+    period = forms.ChoiceField(
+        label="Period",
+        required=False,
+        choices=[("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Choose dates")],
+    )
+    first = StaffDateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    last = StaffDateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") != "custom":
+            return data
+        first, last = data.get("first"), data.get("last")
+        if not first or not last:
+            raise forms.ValidationError("Choose both days, or pick one of the preset periods.")
+        if last < first:
+            raise forms.ValidationError("The period must end on or after the day it starts.")
+        if (last - first).days + 1 > self.MAX_DAYS:
+            raise forms.ValidationError(f"Choose at most {self.MAX_DAYS} days.")
+        return data
+
+    def period_bounds(self, *, default: int = 30) -> tuple[int | None, tuple | None]:
+        """(preset days, None) or (None, (first, last)); the default preset for a form that is
+        empty or not valid (its errors are shown beside it)."""
+        if not self.is_bound or not self.is_valid():
+            return default, None
+        choice = self.cleaned_data.get("period") or str(default)
+        if choice == "custom":
+            return None, (self.cleaned_data["first"], self.cleaned_data["last"])
+        return self.PRESETS[choice], None

@@ -1,13 +1,12 @@
 from django.urls import path
-from django.views.generic import RedirectView
 
-from .views import imports, mail, manifest, schedule
+from .views import dashboard, imports, mail, manifest, schedule
 
 app_name = "staff"
 
 # Mounted at /staff/; the paths are those the staff pages had before they moved here.
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="staff:schedule", permanent=False), name="home"),
+    path("", dashboard.dashboard_page, name="home"),
     path("flights/", schedule.schedule, name="schedule"),
     path("flights/add/", schedule.flight_add, name="flight_add"),
     path("flights/<int:flight_id>/edit/", schedule.flight_edit, name="flight_edit"),

@@ -234,7 +234,13 @@ ROUTES = [
         {"anonymous": LOGIN, "owner": OK, "other": NOT_FOUND, "staff": NOT_FOUND},
     ),
     Route("signup", "get", lambda w: reverse("accounts:signup"), {**_same("->search"), "anonymous": OK}),
-    Route("login", "get", lambda w: reverse("accounts:login"), {**_same("->search"), "anonymous": OK}),
+    # Signed in already: everyone goes where they work (staff to the dashboard).
+    Route(
+        "login",
+        "get",
+        lambda w: reverse("accounts:login"),
+        {**_same("->search"), "anonymous": OK, "staff": "->dashboard", "staff_no2fa": "->dashboard"},
+    ),
     Route("logout_post", "post", lambda w: reverse("accounts:logout"), _same("->search"), data=lambda w: {}),
     Route("logout_get", "get", lambda w: reverse("accounts:logout"), _same(NOT_ALLOWED)),
     Route("profile", "get", lambda w: reverse("accounts:profile"), {**_same(OK), "anonymous": LOGIN}),
@@ -433,7 +439,7 @@ ROUTES += [
         data=lambda w: {},
         changes=("staff",),
     ),
-    Route("staff_home", "get", lambda w: reverse("staff:home"), _same("->schedule")),
+    Route("staff_home", "get", lambda w: reverse("staff:home"), STAFF_ONLY),  # the dashboard
     # Sent mail: the outbox, staff only (a message's detail renders it in a sandboxed iframe).
     Route("staff_mail_list", "get", lambda w: reverse("staff:mail_list"), STAFF_ONLY),
     Route(
@@ -466,6 +472,7 @@ ROUTES += [
 REDIRECT_TARGETS = {
     "search": lambda w: reverse("flights:search"),
     "schedule": lambda w: reverse("staff:schedule"),
+    "dashboard": lambda w: reverse("staff:home"),
     "detail": lambda w: reverse("bookings:detail", args=[w.booking.reference]),
     "passengers": lambda w: reverse("bookings:checkout_passengers", args=[w.hold.reference]),
     "flight": lambda w: reverse("bookings:book", args=[w.flight.pk]),
