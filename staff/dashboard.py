@@ -115,7 +115,7 @@ def _charts(period: Period) -> dict:
             label_every=every,
         ),
         "cancellations_chart": charts.bar_chart(
-            title="Seats cancelled and refunds per day",
+            title="Seats cancelled per day",
             labels=labels,
             series={"Seats cancelled": [row["seats"] for row in cancelled_per_day]},
             label_every=every,

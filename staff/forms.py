@@ -69,6 +69,7 @@ class DashboardPeriodForm(forms.Form):
     period = forms.ChoiceField(
         label="Period",
         required=False,
+        initial="30",
         choices=[("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Choose dates")],
     )
     first = StaffDateField(

@@ -15,12 +15,35 @@ from dataclasses import dataclass, field
 
 import pygal
 from django.utils.safestring import SafeString, mark_safe
+from pygal.style import Style
 
 Number = int | float
+
+# pygal lays labels out for these sizes, and its stripped stylesheet would have set them: the
+# site's stylesheet sets the same (static/css/site.css, "Charts"). The width is about a
+# half-column's on a desktop, so the text is drawn near its real size.
+FONT_SIZE = 14
+WIDTH, HEIGHT = 600, 320
+STYLE = Style(
+    font_family="system-ui, sans-serif",
+    label_font_size=FONT_SIZE,
+    major_label_font_size=FONT_SIZE,
+    legend_font_size=FONT_SIZE,
+    value_font_size=FONT_SIZE,
+    tooltip_font_size=FONT_SIZE,
+    no_data_font_size=FONT_SIZE,
+)
+
+
+def count(value: Number) -> str:
+    """A whole number with thousands separators (the default for charts of counts)."""
+    return f"{value:,.0f}"
+
 
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 _STYLE = re.compile(r"<style\b.*?</style>", re.S)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+_TITLE = re.compile(r"<title>.*?</title>", re.S)  # pygal's hover titles ("Pygal", each value)
 _STYLE_ATTRIBUTE = re.compile(r'\sstyle="[^"]*"')
 _TOOLTIP = re.compile(r'<g class="plot tooltip-overlay">.*?</g></g>', re.S)
 
@@ -33,15 +56,12 @@ class Chart:
     svg: SafeString
     columns: Sequence[str]
     rows: Sequence[Sequence[str]] = field(default_factory=tuple)
-
-    @property
-    def empty(self) -> bool:
-        return not self.rows
+    empty: bool = False  # nothing to draw: no rows, or every value zero
 
 
 def _clean(svg: str, title: str) -> SafeString:
     svg = _TOOLTIP.sub("</g>", svg)
-    for pattern in (_SCRIPT, _STYLE, _COMMENT, _STYLE_ATTRIBUTE):
+    for pattern in (_SCRIPT, _STYLE, _COMMENT, _TITLE, _STYLE_ATTRIBUTE):
         svg = pattern.sub("", svg)
     # The table beside it carries the numbers for assistive technology: the picture is decoration.
     svg = svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
@@ -54,8 +74,9 @@ def _config(**options) -> dict:
         "css": [],
         "disable_xml_declaration": True,
         "show_legend": False,
-        "width": 800,
-        "height": 300,
+        "style": STYLE,
+        "width": WIDTH,
+        "height": HEIGHT,
         "margin": 8,
         "spacing": 8,
         "print_values": False,
@@ -73,7 +94,7 @@ def bar_chart(
     title: str,
     labels: Sequence[str],
     series: dict[str, Sequence[Number]],
-    value_format: Callable[[Number], str] = lambda value: f"{value:,}",
+    value_format: Callable[[Number], str] = count,
     horizontal: bool = False,
     label_every: int = 1,
 ) -> Chart:
@@ -87,16 +108,17 @@ def bar_chart(
             x_label_rotation=0 if horizontal else (30 if len(labels) > 8 else 0),
             show_minor_x_labels=False,
             value_formatter=value_format,
-            height=max(300, 28 * len(labels) + 60) if horizontal else 300,
+            height=max(HEIGHT, 36 * len(labels) + 80) if horizontal else HEIGHT,
         )
     )
-    chart.x_labels = list(labels)
+    # pygal stacks horizontal bars bottom-up: reversed, the first label is on top, as in the table.
+    order = (lambda items: list(items)[::-1]) if horizontal else list
+    chart.x_labels = order(labels)
     if not horizontal and label_every > 1:
         chart.x_labels_major = list(labels)[::label_every]
     for name, values in series.items():
-        chart.add(name, list(values))
-    rows = [[label, *(value_format(values[index]) for values in series.values())] for index, label in enumerate(labels)]
-    return Chart(title=title, svg=_clean(chart.render(is_unicode=True), title), columns=["", *series], rows=rows)
+        chart.add(name, order(values))
+    return _chart(chart, title=title, labels=labels, series=series, value_format=value_format)
 
 
 def line_chart(
@@ -104,7 +126,7 @@ def line_chart(
     title: str,
     labels: Sequence[str],
     series: dict[str, Sequence[Number]],
-    value_format: Callable[[Number], str] = lambda value: f"{value:,}",
+    value_format: Callable[[Number], str] = count,
     label_every: int = 1,
 ) -> Chart:
     chart = pygal.Line(
@@ -122,5 +144,11 @@ def line_chart(
         chart.x_labels_major = list(labels)[::label_every]
     for name, values in series.items():
         chart.add(name, list(values))
+    return _chart(chart, title=title, labels=labels, series=series, value_format=value_format)
+
+
+def _chart(chart, *, title, labels, series, value_format) -> Chart:
     rows = [[label, *(value_format(values[index]) for values in series.values())] for index, label in enumerate(labels)]
-    return Chart(title=title, svg=_clean(chart.render(is_unicode=True), title), columns=["", *series], rows=rows)
+    empty = not rows or not any(value for values in series.values() for value in values)
+    svg = SafeString("") if empty else _clean(chart.render(is_unicode=True), title)
+    return Chart(title=title, svg=svg, columns=["", *series], rows=rows, empty=empty)

@@ -98,3 +98,27 @@ def screenshot():
         return path
 
     return save
+
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture
+def assert_accessible():
+    """axe-core (shipped by axe-playwright-python) on the page as it is now: no serious or
+    critical violation of WCAG 2.2 A/AA."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def check(page) -> None:
+        results = axe.run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]})
+        found = [
+            f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+            + ", ".join(str(node["target"]) for node in violation["nodes"][:5])
+            for violation in results.response["violations"]
+            if violation["impact"] in ("serious", "critical")
+        ]
+        assert not found, f"axe-core on {page.url}:\n" + "\n".join(found)
+
+    return check
