@@ -21,6 +21,7 @@ NAV_URLS = {
     "suggest": "flights:airport_suggest",
     "alerts": "notifications:alerts",
     "mail": "staff:mail_list",
+    "users": "staff:users",
 }
 
 

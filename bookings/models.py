@@ -165,7 +165,8 @@ def _export_file_name(export: "BookingExport", filename: str) -> str:
 
 
 class BookingExport(Job):
-    """A passenger's "export my bookings (CSV)" job: its progress, then the file until it expires.
+    """A CSV export job (a passenger's "export my bookings", a staff member's users list): its
+    progress, then the file until it expires.
 
     pending -> running -> done -> expired (file deleted) | failed
     The run, heartbeat and progress columns and the rules for them are the toolbox's
@@ -191,7 +192,15 @@ class BookingExport(Job):
     # At most one of these per user at a time (the constraint below).
     IN_PROGRESS = (Status.PENDING, Status.RUNNING)
 
+    class Kind(models.TextChoices):
+        BOOKINGS = "bookings", "My bookings"
+        USERS = "users", "Registered users (staff)"
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="booking_exports")
+    # What is exported: the owner's bookings, or (staff only) the users list with `params`'
+    # filters (bookings/services/exports.py, KINDS).
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.BOOKINGS, db_default=Kind.BOOKINGS)
+    params = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     file = models.FileField(upload_to=_export_file_name, max_length=255, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views, views_checkout, views_export, views_manage, views_privacy, views_tickets
+from . import views, views_checkout, views_export, views_manage, views_privacy, views_tickets, views_travel
 from .services import REFERENCE_LENGTH
 
 
@@ -28,6 +28,8 @@ urlpatterns = [
     path("bookings/exports/<int:export_id>/", views_export.export_detail, name="export"),
     path("bookings/exports/<int:export_id>/progress.json", views_export.export_progress, name="export_progress"),
     path("bookings/exports/<int:export_id>/download/", views_export.export_download, name="export_download"),
+    # Before the booking pages: "travel" is six letters, so it would read as a booking reference.
+    path("bookings/travel/", views_travel.my_travel, name="travel"),
     path("bookings/<ref:reference>/", views.booking_detail, name="detail"),
     path("bookings/<ref:reference>/cancel/", views.booking_cancel, name="cancel"),
     path("manage/", views_manage.manage_lookup, name="manage"),

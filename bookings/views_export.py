@@ -29,7 +29,8 @@ def progress_text(export: BookingExport) -> str:
     if export.is_waiting or not export.progress_total:
         return "Starting…"
     total = export.progress_total
-    return f"{export.progress_done} of {total} booking{'' if total == 1 else 's'} written"
+    noun = "account" if export.kind == BookingExport.Kind.USERS else "booking"
+    return f"{export.progress_done} of {total} {noun}{'' if total == 1 else 's'} written"
 
 
 @login_required
@@ -61,6 +62,7 @@ def export_detail(request, export_id: int):
             "expired": export.is_expired(timezone.now()),
             "progress_text": progress_text(export),
             "refresh_seconds": REFRESH_SECONDS,
+            "users_list": export.kind == export.Kind.USERS,
         },
     )
 

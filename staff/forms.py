@@ -99,3 +99,17 @@ class DashboardPeriodForm(forms.Form):
         if choice == "custom":
             return None, (self.cleaned_data["first"], self.cleaned_data["last"])
         return self.PRESETS[choice], None
+
+
+class UserFilterForm(forms.Form):
+    q = forms.CharField(label="E-mail or name", required=False, max_length=100)
+    kind = forms.ChoiceField(
+        label="Accounts",
+        required=False,
+        choices=[("", "Everyone"), ("passengers", "Passengers"), ("staff", "Staff")],
+    )
+
+    def staff_filter(self) -> bool | None:
+        if not self.is_valid():
+            return None
+        return {"passengers": False, "staff": True}.get(self.cleaned_data.get("kind") or "")

@@ -161,6 +161,7 @@ ROUTES = [
         _same(NOT_ALLOWED),
     ),
     Route("my_bookings", "get", lambda w: reverse("bookings:list"), {**_same(OK), "anonymous": LOGIN}),
+    Route("my_travel", "get", lambda w: reverse("bookings:travel"), {**_same(OK), "anonymous": LOGIN}),
     # Privacy: each signed-in person gets their own data and their own deletion page.
     Route("my_data", "get", lambda w: reverse("bookings:my_data"), {**_same(OK), "anonymous": LOGIN}),
     Route("account_delete", "get", lambda w: reverse("bookings:account_delete"), {**_same(OK), "anonymous": LOGIN}),
@@ -425,6 +426,7 @@ ROUTES += [
     ),
     Route("staff_manifest_lookup", "get", lambda w: reverse("staff:manifest_lookup"), STAFF_ONLY),
     Route("staff_manifest", "get", lambda w: reverse("staff:manifest", args=[w.flight.pk]), STAFF_ONLY),
+    Route("staff_seats", "get", lambda w: reverse("staff:seats", args=[w.flight.pk]), STAFF_ONLY),
     Route(
         "staff_flight_remove_get",
         "get",
@@ -440,6 +442,18 @@ ROUTES += [
         changes=("staff",),
     ),
     Route("staff_home", "get", lambda w: reverse("staff:home"), STAFF_ONLY),  # the dashboard
+    # Registered users: the list, an account's page, and the list's CSV export (a job the staff
+    # member owns: its progress page).
+    Route("staff_users", "get", lambda w: reverse("staff:users"), STAFF_ONLY),
+    Route("staff_user", "get", lambda w: reverse("staff:user", args=[w.owner.pk]), STAFF_ONLY),
+    Route(
+        "staff_users_export",
+        "post",
+        lambda w: reverse("staff:users_export"),
+        {**STAFF_ONLY, "staff": "->export"},
+        data=lambda w: {"q": "", "kind": ""},
+        changes=("staff",),
+    ),
     # Sent mail: the outbox, staff only (a message's detail renders it in a sandboxed iframe).
     Route("staff_mail_list", "get", lambda w: reverse("staff:mail_list"), STAFF_ONLY),
     Route(
@@ -584,6 +598,7 @@ def test_matrix_covers_every_named_url():
         "flights:airport_suggest",
         "bookings:book",
         "bookings:list",
+        "bookings:travel",
         "bookings:my_data",
         "bookings:account_delete",
         "bookings:detail",
@@ -628,9 +643,13 @@ def test_matrix_covers_every_named_url():
         "staff:import_progress",
         "staff:manifest_lookup",
         "staff:manifest",
+        "staff:seats",
         "staff:mail_list",
         "staff:mail_detail",
         "staff:mail_preview",
+        "staff:users",
+        "staff:user",
+        "staff:users_export",
     }
     # Pages reached only by following an e-mailed link or a completed form; covered elsewhere.
     flow_pages = {

@@ -8,7 +8,6 @@ import django_filters
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -19,6 +18,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import users_matching
 from bookings import services as booking_services
 from bookings.selectors import flight_manifest
 from flights import services as flight_services
@@ -446,10 +446,7 @@ class UserFilter(django_filters.FilterSet):
         fields = ["q", "is_staff", "is_active"]
 
     def search(self, users, name, value):
-        text = value.strip()
-        if not text:
-            return users
-        return users.filter(Q(email__icontains=text) | Q(first_name__icontains=text) | Q(last_name__icontains=text))
+        return users_matching(users, value)
 
 
 class UserPages(CursorPages):

@@ -9,6 +9,7 @@ and fonts. Under our Content-Security-Policy (no inline script or style) pygal's
 and <style> would be refused, so they are taken out here, with its tooltips.
 """
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -68,6 +69,16 @@ def _clean(svg: str, title: str) -> SafeString:
     return mark_safe(svg)  # noqa: S308 - pygal escapes every label; scripts and styles are gone
 
 
+def _whole_number_ticks(series: dict[str, Sequence[Number]], value_format) -> dict:
+    """A chart of counts gets ticks at whole numbers (pygal's own would put 0.2, 0.4, ...
+    shown as "0, 0, 1" for a small count)."""
+    if value_format is not count:
+        return {}
+    highest = max((value for values in series.values() for value in values), default=0)
+    step = max(1, math.ceil(highest / 6))
+    return {"y_labels": list(range(0, int(highest) + step + 1, step))}
+
+
 def _config(**options) -> dict:
     return {
         "js": [],
@@ -105,10 +116,11 @@ def bar_chart(
         **_config(
             show_legend=len(series) > 1,
             legend_at_bottom=True,
-            x_label_rotation=0 if horizontal else (30 if len(labels) > 8 else 0),
-            show_minor_x_labels=False,
+            x_label_rotation=0 if horizontal else (30 if len(labels) > 12 else 0),
+            show_minor_x_labels=label_every == 1,  # else only every label_every-th (x_labels_major)
             value_formatter=value_format,
             height=max(HEIGHT, 36 * len(labels) + 80) if horizontal else HEIGHT,
+            **_whole_number_ticks(series, value_format),
         )
     )
     # pygal stacks horizontal bars bottom-up: reversed, the first label is on top, as in the table.
@@ -133,10 +145,11 @@ def line_chart(
         **_config(
             show_legend=len(series) > 1,
             legend_at_bottom=True,
-            x_label_rotation=30 if len(labels) > 8 else 0,
-            show_minor_x_labels=False,
+            x_label_rotation=30 if len(labels) > 12 else 0,
+            show_minor_x_labels=label_every == 1,  # else only every label_every-th (x_labels_major)
             value_formatter=value_format,
             dots_size=2,
+            **_whole_number_ticks(series, value_format),
         )
     )
     chart.x_labels = list(labels)

@@ -1,4 +1,6 @@
-"""Export my bookings as CSV: a long job with progress, its file in Django's storage.
+"""CSV exports: a passenger's bookings, or (staff) the registered users; a long job with
+progress, its file in Django's storage. What each kind writes is in KINDS; the rest is one
+flow.
 
 The web request only writes a pending BookingExport (export_start); a Celery task writes the
 file (export_run), claiming, reporting progress and finishing through the toolbox's job
@@ -15,7 +17,8 @@ import io
 import logging
 import tempfile
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -25,6 +28,7 @@ from django.db.models import F, Prefetch
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.middleware import last_seen
 from accounts.models import User
 from booking_site.lib.broker import task_publish
 from booking_site.lib.formats import local_timestamp, money
@@ -34,6 +38,7 @@ from notifications.services import alert_create, outbox_enqueue
 from ..models import Booking, BookingExport, Ticket
 from ..notifications import absolute_url
 from ..selectors import WAS_PAID
+from ..selectors_users import users_for_staff
 
 logger = logging.getLogger(__name__)
 
@@ -113,16 +118,16 @@ def _booking_rows(booking: Booking) -> Iterator[list]:
         ]
 
 
-def _safe_rows(bookings: Iterable[Booking]) -> Iterator[list[str]]:
-    for booking in bookings:
-        for row in _booking_rows(booking):
+def _safe_rows(items: Iterable, rows: Callable[[object], Iterator[list]]) -> Iterator[list[str]]:
+    for item in items:
+        for row in rows(item):
             yield [safe_cell(cell) for cell in row]
 
 
-def _booking_ids(user_id: int) -> list[int]:
-    """The user's bookings in the order of the file: by departure, then booking."""
+def _booking_ids(export: BookingExport) -> list[int]:
+    """The owner's bookings in the order of the file: by departure, then booking."""
     return list(
-        Booking.objects.filter(WAS_PAID, user_id=user_id)
+        Booking.objects.filter(WAS_PAID, user_id=export.user_id)
         .order_by("flight__departs_at", "pk")
         .values_list("pk", flat=True)
     )
@@ -139,20 +144,90 @@ def _bookings_in_chunks(ids: list[int]) -> Iterator[list[Booking]]:
         yield [by_id[pk] for pk in chunk_ids if pk in by_id]
 
 
-def export_start(*, user: User) -> tuple[BookingExport, bool]:
-    """Start exporting the user's bookings; returns (export, started).
+USER_HEADER = [
+    "E-mail",
+    "First name",
+    "Last name",
+    "Joined (UTC)",
+    "Last seen (UTC)",
+    "Bookings",
+    "Upcoming trips",
+    "Staff",
+    "Active",
+]
+
+
+def _user_ids(export: BookingExport) -> list[int]:
+    """The users list as the staff member filtered it (params: q, staff), in its order. Only
+    for an owner who is still staff: otherwise the export fails and writes nothing."""
+    if not export.user.is_staff:
+        raise PermissionError("Only staff may export the users list.")
+    staff = export.params.get("staff")
+    users = users_for_staff(q=str(export.params.get("q") or ""), staff=staff if isinstance(staff, bool) else None)
+    return list(users.values_list("pk", flat=True))
+
+
+def _users_in_chunks(ids: list[int]) -> Iterator[list]:
+    for start in range(0, len(ids), CHUNK_SIZE):
+        chunk_ids = ids[start : start + CHUNK_SIZE]
+        by_id = {user.pk: user for user in users_for_staff().filter(pk__in=chunk_ids)}
+        yield [by_id[pk] for pk in chunk_ids if pk in by_id]
+
+
+def _user_rows(user) -> Iterator[list]:
+    yield [
+        user.email,
+        user.first_name,
+        user.last_name,
+        _utc(user.date_joined),
+        _utc(last_seen(user)),
+        user.booking_count,
+        user.upcoming,
+        "yes" if user.is_staff else "",
+        "yes" if user.is_active else "",
+    ]
+
+
+@dataclass(frozen=True)
+class ExportKind:
+    header: list[str]
+    ids: Callable[[BookingExport], list[int]]
+    chunks: Callable[[list[int]], Iterator[list]]
+    rows: Callable[[object], Iterator[list]]
+    file_name: str  # the file is "<site>-<file_name>-<date>.csv"
+    what: str  # "The export of {what} is ready"
+
+
+KINDS = {
+    BookingExport.Kind.BOOKINGS: ExportKind(
+        HEADER, _booking_ids, _bookings_in_chunks, _booking_rows, "bookings", "your bookings"
+    ),
+    BookingExport.Kind.USERS: ExportKind(
+        USER_HEADER, _user_ids, _users_in_chunks, _user_rows, "users", "the users list"
+    ),
+}
+
+
+def export_start(
+    *, user: User, kind: str = BookingExport.Kind.BOOKINGS, params: dict | None = None
+) -> tuple[BookingExport, bool]:
+    """Start an export for `user`: their bookings, or (staff only: PermissionError otherwise)
+    the users list filtered by `params` ({"q": text, "staff": True/False/None}); returns
+    (export, started).
 
     A user has at most one export pending or running (a database constraint backs this):
     while one is, this returns it with started=False and starts nothing. The task is
     enqueued after commit; if the broker is down, the periodic sweep enqueues it later.
     """
+    if kind == BookingExport.Kind.USERS and not user.is_staff:
+        raise PermissionError("Only staff may export the users list.")
     with transaction.atomic():
         running = BookingExport.objects.filter(user=user, status__in=BookingExport.IN_PROGRESS).first()
         if running is not None:
             return running, False
         try:
             with transaction.atomic():  # a savepoint: a concurrent click loses the race cleanly
-                export = BookingExport.objects.create(user=user)
+                export = BookingExport.objects.create(user=user, kind=kind, params=params or {})
         except IntegrityError:
             return BookingExport.objects.get(user=user, status__in=BookingExport.IN_PROGRESS), False
         transaction.on_commit(lambda: _enqueue_run(export.pk), robust=True)
@@ -181,25 +256,26 @@ def export_run(*, export_id: int) -> bool:
     if run_id is None:
         return False
     export = BookingExport.objects.select_related("user").get(pk=export_id)
+    what = KINDS[export.kind]
     report = JobReporter(BookingExport, export_id, run_id)
     name = ""
     try:
-        ids = _booking_ids(export.user_id)
+        ids = what.ids(export)
         report(0, len(ids))
         with tempfile.TemporaryFile() as raw:
             # utf-8-sig: a byte-order mark, so spreadsheet programs read accented names right.
             text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             writer = csv.writer(text)
-            writer.writerow(HEADER)
+            writer.writerow(what.header)
             done = 0
-            for chunk in _bookings_in_chunks(ids):
-                writer.writerows(_safe_rows(chunk))
+            for chunk in what.chunks(ids):
+                writer.writerows(_safe_rows(chunk, what.rows))
                 done += len(chunk)
                 if not report(done):
                     return False  # another run took the export over
             text.flush()
             raw.seek(0)
-            filename = f"{settings.SITE_NAME.lower()}-bookings-{timezone.now():%Y-%m-%d}.csv"
+            filename = f"{settings.SITE_NAME.lower()}-{what.file_name}-{timezone.now():%Y-%m-%d}.csv"
             storage = export.file.storage
             name = storage.save(export.file.field.generate_filename(export, filename), File(raw, name=filename))
             text.detach()
@@ -232,8 +308,9 @@ def _finish(export: BookingExport, run_id: uuid.UUID, name: str) -> bool:
         )
         if not finished:
             return False
+        what = KINDS[export.kind].what
         page = reverse("bookings:export", args=[export.pk])
-        alert_create(user_id=export.user_id, text="Your bookings export (CSV) is ready to download.", url=page)
+        alert_create(user_id=export.user_id, text=f"The export of {what} (CSV) is ready to download.", url=page)
         outbox_enqueue(
             to=export.user.email,
             template="export_ready",
@@ -242,6 +319,7 @@ def _finish(export: BookingExport, run_id: uuid.UUID, name: str) -> bool:
                 "url": absolute_url("bookings:export", export.pk),
                 "expires": _utc(expires_at),
                 "expiry_hours": settings.EXPORT_EXPIRY_HOURS,
+                "what": what,
             },
             user_id=export.user_id,
             dedupe_key=f"booking-export-ready:{export.pk}",

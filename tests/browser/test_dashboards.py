@@ -3,14 +3,16 @@ it; axe-core finds no serious or critical violation on the pages."""
 
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD, StaffFactory, authenticator_code, authenticator_for
+from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory, authenticator_code, authenticator_for
 from bookings.tests.factories import make_booking
+from flights.models import Flight
 from flights.tests.factories import AirportFactory, FlightFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -82,9 +84,14 @@ def test_staff_land_on_the_dashboard_and_follow_a_tile_to_its_list(page, screens
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_text("Figures are at most a minute old")).to_be_visible()
 
-    # A flight to sell leads to its manifest.
+    # A flight to sell leads to its manifest, and on to its seats.
     page.get_by_role("link", name="SK117 LHR → JFK").click()
     expect(page.get_by_role("heading", name="SK117")).to_be_visible()
+    page.get_by_role("link", name="Seat view").click()
+    expect(page.get_by_text("Sold to").first).to_be_visible()
+    screenshot(page, "staff-seat-view")
+    assert_accessible(page)
+    page.go_back()
 
     # A tile leads to the list behind it.
     page.go_back()
@@ -98,4 +105,39 @@ def test_the_dashboard_on_a_phone(new_page, screenshot, assert_accessible, airli
     _staff_log_in(page, staff, authenticator_for(staff))
     expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
     screenshot(page, "staff-dashboard-phone")
+    assert_accessible(page)
+
+
+def test_staff_find_a_passenger_and_export_the_list(page, screenshot, assert_accessible, airline):
+    staff = StaffFactory(first_name="Grace", last_name="Hopper", email="grace@skyway.test", is_superuser=True)
+    _staff_log_in(page, staff, authenticator_for(staff))
+    page.get_by_role("link", name="Users").click()
+    expect(page.get_by_role("heading", name="Users")).to_be_visible()
+    screenshot(page, "staff-users")
+    assert_accessible(page)
+    page.get_by_role("main").get_by_role("link", name="Grace Hopper").click()
+    expect(page.get_by_role("heading", name="Grace Hopper")).to_be_visible()
+    page.go_back()
+    page.get_by_role("button", name="Export this list (CSV)").click()
+    expect(page.get_by_role("heading", name="Export of the users list")).to_be_visible()
+    expect(page.get_by_role("link", name="Download the users list (CSV)")).to_be_visible()
+
+
+def test_a_passenger_lands_on_search_and_opens_my_travel(page, screenshot, assert_accessible, airline):
+    passenger = UserFactory(first_name="Ada", last_name="Lovelace", email="ada@skyway.test")
+    flight = airline[0]
+    make_booking(user=passenger, flight=flight, passengers=1)
+    Flight.objects.filter(pk=flight.pk).update(departs_at=timezone.now() - timedelta(days=20))  # flown since
+    page.goto(reverse("accounts:login"))
+    page.get_by_label("E-mail address").fill(passenger.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: urlsplit(url).path == "/")  # passengers land on the search
+    expect(page.get_by_role("link", name="Dashboard")).to_have_count(0)  # no staff links
+    assert_accessible(page)
+    page.get_by_role("link", name="My bookings").click()
+    page.get_by_role("link", name="My travel in numbers").click()
+    expect(page.get_by_role("heading", name="My travel")).to_be_visible()
+    expect(page.locator(".tile").filter(has_text="Airports visited")).to_contain_text("2")
+    screenshot(page, "my-travel")
     assert_accessible(page)
