@@ -1,11 +1,12 @@
 """`python -m bench` (via `make bench`): booking contention, the pgbench floor, web worker memory,
-flight search over a million flights, the JSON API's search and holds.
+flight search over a million flights, the JSON API's search and holds, the staff dashboard and
+My travel over a million bookings.
 
 Prints every figure and writes them to bench/results/latest.json. Figures, not tests: targets
 are printed next to the figures, never asserted. Sized for a 2-core machine (~1-2 minutes, plus
 about a minute the first time, when the search benchmark generates its flights).
 
-`python -m bench search` (or booking, pgbench, web, api, imports, mail; several may be named) runs
+`python -m bench search` (or booking, pgbench, web, api, dashboards, imports, mail; several may be named) runs
 only those parts; the figures of the parts not run are kept in latest.json as they were.
 """
 
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 
 from . import BENCH_DATABASE
 from .api import OWNED_KEYS as API_KEYS
+from .dashboards import OWNED_KEYS as DASHBOARD_KEYS
 from .database import (
     DEFAULT_DATABASE_URL,
     configure_environment,
@@ -43,7 +45,7 @@ RATIO_TARGET = 0.3
 RSS_TARGET_MB = 150
 BENCH_MAIL_QUEUE = "bench-mail"
 
-PARTS = ("booking", "pgbench", "web", "search", "api", "imports", "mail")
+PARTS = ("booking", "pgbench", "web", "search", "api", "dashboards", "imports", "mail")
 # The keys each part writes: a key of a part that ran but did not measure it is dropped.
 OWNED_KEYS = {
     "booking": {
@@ -58,6 +60,7 @@ OWNED_KEYS = {
     "web": {"web_worker_rss_mb", "web_requests_per_s"},
     "search": SEARCH_KEYS,
     "api": API_KEYS,
+    "dashboards": DASHBOARD_KEYS,
     "imports": IMPORT_KEYS,
     "mail": MAIL_KEYS,
 }
@@ -214,6 +217,15 @@ def api_figures(figures: dict, seed, user_ids: list[int], airports: dict, bench_
     measure(figures, seed, user_ids=user_ids, airports=airports, bench_url=bench_url, seconds=SECONDS, say=say)
 
 
+def dashboards_figures(figures: dict, user_ids: list[int]) -> None:
+    from .dashboards import dashboard_figures
+    from .web import collect_static
+
+    say("")
+    collect_static()  # pages need the static files manifest with DEBUG off
+    dashboard_figures(figures, user_ids=user_ids, say=say)
+
+
 def mail_figures(figures: dict) -> None:
     from .mail import mail_figures as measure
 
@@ -244,6 +256,8 @@ def _measure(parts: list[str], figures: dict, *, seed, user_ids: list[int], airp
         search_figures(figures, seed, bench_url)
     if "api" in parts:  # after booking: its hold figure is compared with booking_hot_c4_per_s
         api_figures(figures, seed, user_ids, airports, bench_url)
+    if "dashboards" in parts:  # last of the in-process parts: it fills the tables with a million bookings
+        dashboards_figures(figures, user_ids)
     for part, measure in (("imports", imports_figures), ("mail", mail_figures)):  # each starts its own worker
         if part in parts:
             measure(figures)
@@ -278,7 +292,7 @@ def main(argv: list[str]) -> int:
     user_ids = ensure_users(max(HOT_CLIENTS) * USERS_PER_CLIENT)
     say(f"Database {BENCH_DATABASE!r} migrated and reset ({time.monotonic() - began:.1f} s).")
     seed = None
-    if "search" in parts or "api" in parts:  # the API search runs over the same flights
+    if {"search", "api", "dashboards"} & set(parts):  # the API search and the dashboards use the same flights
         from .search_data import ensure_search_flights
 
         seed = ensure_search_flights(say=say)  # right after the reset: seeding afresh empties flights

@@ -66,6 +66,10 @@ class Booking(models.Model):
                 condition=Q(status="held") & ~Q(hold_client=""),
                 name="booking_client_held_idx",
             ),
+            # The staff dashboard: sales and cancellations over a period of days.
+            models.Index(
+                fields=["confirmed_at"], condition=Q(confirmed_at__isnull=False), name="booking_confirmed_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -122,7 +126,11 @@ class Ticket(models.Model):
                 name="ticket_refund_within_price",
             ),
         ]
-        indexes = [models.Index(fields=["flight", "status"], name="ticket_flight_status_idx")]
+        indexes = [
+            models.Index(fields=["flight", "status"], name="ticket_flight_status_idx"),
+            # The staff dashboard: seats cancelled and refunds over a period of days.
+            models.Index(fields=["cancelled_at"], condition=Q(cancelled_at__isnull=False), name="ticket_cancelled_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.passenger_name or 'Passenger'} {self.seat}"

@@ -195,15 +195,28 @@ class ExportKind:
     chunks: Callable[[list[int]], Iterator[list]]
     rows: Callable[[object], Iterator[list]]
     file_name: str  # the file is "<site>-<file_name>-<date>.csv"
-    what: str  # "The export of {what} is ready"
+    what: str  # the e-mail's "The export of {what} is ready"
+    alert: str  # the on-site alert when it is ready
 
 
 KINDS = {
     BookingExport.Kind.BOOKINGS: ExportKind(
-        HEADER, _booking_ids, _bookings_in_chunks, _booking_rows, "bookings", "your bookings"
+        HEADER,
+        _booking_ids,
+        _bookings_in_chunks,
+        _booking_rows,
+        "bookings",
+        "your bookings",
+        "Your bookings export (CSV) is ready to download.",
     ),
     BookingExport.Kind.USERS: ExportKind(
-        USER_HEADER, _user_ids, _users_in_chunks, _user_rows, "users", "the users list"
+        USER_HEADER,
+        _user_ids,
+        _users_in_chunks,
+        _user_rows,
+        "users",
+        "the users list",
+        "Your export of the users list (CSV) is ready to download.",
     ),
 }
 
@@ -308,9 +321,9 @@ def _finish(export: BookingExport, run_id: uuid.UUID, name: str) -> bool:
         )
         if not finished:
             return False
-        what = KINDS[export.kind].what
+        kind = KINDS[export.kind]
         page = reverse("bookings:export", args=[export.pk])
-        alert_create(user_id=export.user_id, text=f"The export of {what} (CSV) is ready to download.", url=page)
+        alert_create(user_id=export.user_id, text=kind.alert, url=page)
         outbox_enqueue(
             to=export.user.email,
             template="export_ready",
@@ -319,7 +332,7 @@ def _finish(export: BookingExport, run_id: uuid.UUID, name: str) -> bool:
                 "url": absolute_url("bookings:export", export.pk),
                 "expires": _utc(expires_at),
                 "expiry_hours": settings.EXPORT_EXPIRY_HOURS,
-                "what": what,
+                "what": kind.what,
             },
             user_id=export.user_id,
             dedupe_key=f"booking-export-ready:{export.pk}",

@@ -67,7 +67,7 @@ def test_staff_add_a_passkey_and_sign_in_with_it_instead_of_a_code(page, screens
     _log_in(page, staff.email)
     screenshot(page, "two-step-with-passkey")
     page.get_by_role("button", name="Use a passkey").click()
-    page.wait_for_url(lambda url: urlsplit(url).path == "/")  # on to where the login was going
+    page.wait_for_url(lambda url: urlsplit(url).path == reverse("staff:home"))  # on to where the login was going
     expect(page.get_by_role("textbox", name="Code")).to_have_count(0)
     page.goto(reverse("staff:schedule"))
     expect(page.get_by_role("heading", name="Schedule")).to_be_visible()
