@@ -309,6 +309,8 @@ CELERY_BEAT_SCHEDULE = {
     # Departure reminders: every 15 min; the 23-hour window and the dedupe key make a late,
     # skipped or doubled run harmless (bookings/services/reminders.py).
     "departure-reminders": {"task": "bookings.tasks.departure_reminders_send", "schedule": 900.0},
+    # The staff dashboard's history: each finished day's sales per route (bookings.DailySales).
+    "sales-summarise": {"task": "bookings.tasks.sales_summarise", "schedule": crontab(minute="10", hour="0")},
     # Privacy: passengers of long-departed flights anonymised (PRIVACY_RETENTION_DAYS).
     "passengers-anonymise": {"task": "bookings.tasks.passengers_anonymise", "schedule": crontab(minute="30", hour="3")},
     # API: stored Idempotency-Key responses past API_IDEMPOTENCY_HOURS, stale cancellation quotes.

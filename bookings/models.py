@@ -246,3 +246,33 @@ class BookingExport(Job):
 # and any edit of a ticket's passenger or seat (django-admin). Counters and bulk updates are not.
 auditlog.register(Booking, include_fields=["status", "cancelled_at", "cancelled_by_staff"])
 auditlog.register(Ticket, include_fields=["passenger_name", "last_name", "date_of_birth", "seat", "status"])
+
+
+class DailySales(models.Model):
+    """Bookings confirmed per whole day (in the site's zone, TIME_ZONE) and route: the staff
+    dashboard's history, written once a day is over by the `sales-summarise` beat job
+    (bookings/services/sales.py), so a 90-day period reads a few thousand rows, not a million
+    bookings. A confirmed booking's day, route and payment never change, so a summarised day
+    stays right; the days not summarised yet (today at least) are read from the bookings."""
+
+    day = models.DateField()
+    origin = models.ForeignKey("flights.Airport", on_delete=models.PROTECT, related_name="+")
+    destination = models.ForeignKey("flights.Airport", on_delete=models.PROTECT, related_name="+")
+    bookings = models.PositiveIntegerField()
+    seats = models.PositiveIntegerField()
+    revenue = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "origin", "destination"], name="daily_sales_day_route_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.origin_id}-{self.destination_id}: {self.bookings}"
+
+
+class SalesSummaryMark(models.Model):
+    """How far DailySales goes: every day up to `through` (included) is summarised. One row."""
+
+    through = models.DateField()
+    updated_at = models.DateTimeField(auto_now=True)

@@ -48,6 +48,14 @@ def monthly_reports_send() -> int:
     return services.monthly_reports_send()
 
 
+@shared_task(name="bookings.tasks.sales_summarise")
+def sales_summarise() -> int:
+    """Nightly: yesterday's sales (and any day missed) into the dashboard's daily summary."""
+    from .services.sales import sales_summarise as summarise
+
+    return summarise()
+
+
 @shared_task(name="bookings.tasks.passengers_anonymise")
 def passengers_anonymise() -> int:
     """Daily: passengers of flights departed over PRIVACY_RETENTION_DAYS ago are anonymised

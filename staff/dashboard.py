@@ -47,7 +47,8 @@ def dashboard(period: Period) -> dict:
 
 
 def _build(period: Period) -> dict:
-    sales = figures.sales(period)
+    where = figures.history(period)  # read once: where the sales figures come from
+    sales = figures.sales(period, where=where)
     cancelled = figures.cancellations(period)
     now = figures.today_at_a_glance(zone=period.zone)
     in_period = {"first": period.start.isoformat(), "after": period.end.isoformat()}  # aware: no naive dates
@@ -85,16 +86,16 @@ def _build(period: Period) -> dict:
             f"{now['holds_seats']:,} seats",
         ),
     ]
-    return {"tiles": tiles, **_charts(period)}
+    return {"tiles": tiles, **_charts(period, where)}
 
 
-def _charts(period: Period) -> dict:
-    per_day = figures.sales_per_day(period)
+def _charts(period: Period, where: figures.History) -> dict:
+    per_day = figures.sales_per_day(period, where=where)
     labels = [_day_label(row["day"]) for row in per_day]
     every = max(1, len(labels) // 10)
     cancelled_per_day = figures.cancellations_per_day(period)
     ahead = figures.emptiest_flights_ahead()
-    routes = figures.routes(period)
+    routes = figures.routes(period, where=where)
     by_revenue = sorted(routes, key=lambda row: (-row["revenue"], row["origin"], row["destination"]))[:10]
 
     def route(row) -> str:

@@ -8,12 +8,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, FloatField, Q, Sum, Value
+from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, FloatField, Q, Sum, Value
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
-from bookings.models import Booking, Ticket
-from flights.models import Flight
+from bookings.models import Booking, DailySales, Ticket
+from bookings.services import sales as sales_summary
+from flights.models import Airport, Flight
 from notifications.models import OutboxMessage
 
 ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -47,17 +48,48 @@ class Period:
         return [self.first + timedelta(days=offset) for offset in range((self.last - self.first).days + 1)]
 
 
-def sales(period: Period, *, using: str = "default") -> dict:
+@dataclass(frozen=True)
+class History:
+    """Where a period's sales come from: DailySales up to `through` (None: not at all), then
+    the bookings themselves from `since` (today at least: bookings.services.sales), read once
+    for every figure as `live`, rows per day and route."""
+
+    through: date | None
+    since: datetime
+    live: list[dict]
+
+
+def history(period: Period, *, using: str = "default") -> History:
+    through = sales_summary.summarised_through(using=using)
+    if through is None or through < period.first or period.zone.key != sales_summary.site_zone().key:
+        through, since = None, period.start
+    else:
+        through = min(through, period.last)
+        since = sales_summary.day_start(through + timedelta(days=1))
+    live = list(sales_summary.sales_rows(start=since, end=period.end, using=using)) if since < period.end else []
+    return History(through=through, since=since, live=live)
+
+
+def _summary(period: Period, through: date, *, using: str):
+    return DailySales.objects.using(using).filter(day__gte=period.first, day__lte=through)
+
+
+def sales(period: Period, *, using: str = "default", where: History | None = None) -> dict:
     """Bookings confirmed in the period: how many, seats, and the money taken."""
-    return (
-        Booking.objects.using(using)
-        .filter(confirmed_at__gte=period.start, confirmed_at__lt=period.end)
-        .aggregate(
-            bookings=Count("id"),
-            seats=Coalesce(Sum("seat_count"), 0),
-            revenue=Coalesce(Sum("payment__amount"), ZERO),
+    where = where or history(period, using=using)
+    totals = {"bookings": 0, "seats": 0, "revenue": Decimal("0")}
+    for row in where.live:
+        for key in totals:
+            totals[key] += row[key]
+    if where.through is not None:
+        past = _summary(period, where.through, using=using).aggregate(
+            bookings=Coalesce(Sum("bookings"), 0),
+            seats=Coalesce(Sum("seats"), 0),
+            revenue=Coalesce(Sum("revenue"), ZERO),
         )
-    )
+        for key in totals:
+            totals[key] += past[key]
+    return totals
 
 
 def cancellations(period: Period, *, using: str = "default") -> dict:
@@ -107,20 +139,23 @@ def today_at_a_glance(*, zone: ZoneInfo, using: str = "default") -> dict:
     return {"flights_today": flights, **{f"holds_{key}": value for key, value in holds.items()}, **mail}
 
 
-def sales_per_day(period: Period, *, using: str = "default") -> list[dict]:
+def sales_per_day(period: Period, *, using: str = "default", where: History | None = None) -> list[dict]:
     """Per day of the period (every day, zeros included): bookings, seats and money taken."""
-    rows = (
-        Booking.objects.using(using)
-        .filter(confirmed_at__gte=period.start, confirmed_at__lt=period.end)
-        .annotate(day=TruncDate("confirmed_at", tzinfo=period.zone))
-        .values("day")
-        .annotate(
-            bookings=Count("id"), seats=Coalesce(Sum("seat_count"), 0), revenue=Coalesce(Sum("payment__amount"), ZERO)
+    where = where or history(period, using=using)
+    rows = list(where.live)
+    if where.through is not None:
+        rows += list(
+            _summary(period, where.through, using=using)
+            .values("day")
+            .annotate(bookings=Sum("bookings"), seats=Sum("seats"), revenue=Sum("revenue"))
+            .order_by()
         )
-        .order_by("day")
-    )
-    by_day = {row["day"]: row for row in rows}
-    return [by_day.get(day, {"day": day, "bookings": 0, "seats": 0, "revenue": Decimal("0")}) for day in period.days]
+    by_day = {day: {"day": day, "bookings": 0, "seats": 0, "revenue": Decimal("0")} for day in period.days}
+    for row in rows:
+        if row["day"] in by_day:
+            for key in ("bookings", "seats", "revenue"):
+                by_day[row["day"]][key] += row[key]
+    return list(by_day.values())
 
 
 def cancellations_per_day(period: Period, *, using: str = "default") -> list[dict]:
@@ -151,12 +186,27 @@ def emptiest_flights_ahead(*, days: int = 14, limit: int = 50, using: str = "def
     )
 
 
-def routes(period: Period, *, using: str = "default") -> list[dict]:
+def routes(period: Period, *, using: str = "default", where: History | None = None) -> list[dict]:
     """Every route with bookings confirmed in the period: passengers and money, busiest first."""
-    return list(
-        Booking.objects.using(using)
-        .filter(confirmed_at__gte=period.start, confirmed_at__lt=period.end)
-        .values(origin=F("flight__origin__iata"), destination=F("flight__destination__iata"))
-        .annotate(passengers=Coalesce(Sum("seat_count"), 0), revenue=Coalesce(Sum("payment__amount"), ZERO))
-        .order_by("-passengers", "origin", "destination")
-    )
+    where = where or history(period, using=using)
+    rows = [(row["origin_id"], row["destination_id"], row["seats"], row["revenue"]) for row in where.live]
+    if where.through is not None:
+        rows += list(
+            _summary(period, where.through, using=using)
+            .values("origin_id", "destination_id")
+            .annotate(passengers=Sum("seats"), money=Sum("revenue"))
+            .values_list("origin_id", "destination_id", "passengers", "money")
+            .order_by()
+        )
+    merged: dict[tuple[int, int], list] = {}
+    for origin, destination, passengers, revenue in rows:
+        total = merged.setdefault((origin, destination), [0, Decimal("0")])
+        total[0] += passengers
+        total[1] += revenue
+    ids = {airport for pair in merged for airport in pair}
+    codes = dict(Airport.objects.using(using).filter(pk__in=ids).values_list("pk", "iata")) if ids else {}
+    found = [
+        {"origin": codes[origin], "destination": codes[destination], "passengers": passengers, "revenue": revenue}
+        for (origin, destination), (passengers, revenue) in merged.items()
+    ]
+    return sorted(found, key=lambda row: (-row["passengers"], row["origin"], row["destination"]))

@@ -139,12 +139,17 @@ def test_a_chosen_period_is_used(staff_client, world):
 
 @pytest.mark.parametrize("bookings", [2, 12])
 def test_the_query_count_does_not_grow_with_bookings(staff_client, django_assert_max_num_queries, bookings):
+    from bookings.services.sales import sales_summarise
+
     flight = FlightFactory(capacity=60, departs_at=timezone.now() + timedelta(days=2))
-    for _ in range(bookings):
-        make_booking(flight=flight)
+    for index in range(bookings):
+        booking = make_booking(flight=flight)
+        Booking.objects.filter(pk=booking.pk).update(confirmed_at=timezone.now() - timedelta(days=index % 5))
+    sales_summarise()  # finished days from the summary, today from the bookings: both read
     cache.clear()
-    # session, user, device, alert count + 11 figures (one per tile group or chart)
-    with django_assert_max_num_queries(15):
+    # session, user, device, alert count; the summary's mark; 11 figures (one per tile group or
+    # chart), three of them also reading the summary
+    with django_assert_max_num_queries(19):
         assert staff_client.get(reverse("staff:home")).status_code == 200
 
 
@@ -169,3 +174,27 @@ def test_a_new_airline_sees_empty_states(staff_client):
     assert "No flights scheduled in the next 14 days." in page
     assert "No bookings in this period." in page
     assert Booking.objects.count() == 0
+
+
+def test_the_daily_summary_gives_the_same_figures_as_the_bookings(world):
+    """Finished days come from DailySales once the nightly job ran; today from the bookings."""
+    from zoneinfo import ZoneInfo
+
+    from bookings.models import DailySales
+    from bookings.services.sales import sales_summarise
+    from staff import selectors_dashboard as figures
+
+    Booking.objects.filter(pk=world["kept"].pk).update(confirmed_at=timezone.now() - timedelta(days=3))
+    Booking.objects.filter(pk=world["cancelled"].pk).update(confirmed_at=timezone.now() - timedelta(days=10))
+    period = figures.Period.ending_today(30, zone=ZoneInfo("UTC"))
+
+    def read():
+        return figures.sales(period), figures.sales_per_day(period), figures.routes(period)
+
+    from_bookings = read()
+    assert sales_summarise() >= 10 and DailySales.objects.exists()
+    assert read() == from_bookings
+    assert sales_summarise() == 0  # nothing new: a second run is a no-op
+
+    make_booking(flight=world["full"], passengers=2)  # today: not summarised, still counted
+    assert figures.sales(period)["seats"] == from_bookings[0]["seats"] + 2
