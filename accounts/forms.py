@@ -1,4 +1,7 @@
+from zoneinfo import available_timezones
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UserCreationForm
 from django.urls import reverse
 
@@ -35,10 +38,26 @@ class LoginForm(AuthenticationForm):
     )
 
 
+def zone_choices() -> list[tuple[str, str]]:
+    return [
+        ("", f"The site's ({settings.TIME_ZONE})"),
+        *((zone, zone.replace("_", " ")) for zone in sorted(available_timezones())),
+    ]
+
+
 class ProfileForm(forms.ModelForm):
+    """Names and e-mail choices; staff also choose the zone their dashboard counts days in."""
+
+    time_zone = forms.ChoiceField(label="Time zone for the staff dashboard", required=False, choices=zone_choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not (self.instance and self.instance.is_staff):
+            del self.fields["time_zone"]
+
     class Meta:
         model = User
-        fields = ("first_name", "last_name", "email_new_routes", "email_monthly_report")
+        fields = ("first_name", "last_name", "email_new_routes", "email_monthly_report", "time_zone")
         help_texts = {
             "email_new_routes": "An evening e-mail now and then, when we open new routes while you have no "
             "trip booked. Each one has a link to stop them.",

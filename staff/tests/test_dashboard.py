@@ -198,3 +198,23 @@ def test_the_daily_summary_gives_the_same_figures_as_the_bookings(world):
 
     make_booking(flight=world["full"], passengers=2)  # today: not summarised, still counted
     assert figures.sales(period)["seats"] == from_bookings[0]["seats"] + 2
+
+
+def test_staff_choose_the_zone_their_dashboard_counts_days_in(staff_client, staff, world):
+    profile = staff_client.get(reverse("accounts:profile")).content.decode()
+    assert "Time zone for the staff dashboard" in profile
+    form = {"first_name": "Olive", "last_name": "Ops", "email_new_routes": "on", "time_zone": "Asia/Tokyo"}
+    assert staff_client.post(reverse("accounts:profile"), form).status_code == 302
+    staff.refresh_from_db()
+    assert staff.time_zone == "Asia/Tokyo"
+    response = staff_client.get(reverse("staff:home"))
+    assert response.context["period"].zone.key == "Asia/Tokyo" and "(Asia/Tokyo)" in response.content.decode()
+    assert tiles(response)["Seats sold"] == "5"  # the same bookings, counted on Tokyo's calendar
+
+    refused = staff_client.post(reverse("accounts:profile"), {**form, "time_zone": "Mars/Olympus"})
+    assert "Select a valid choice" in refused.content.decode()
+
+
+def test_passengers_have_no_zone_to_choose(client):
+    client.force_login(UserFactory())
+    assert "Time zone for the staff dashboard" not in client.get(reverse("accounts:profile")).content.decode()

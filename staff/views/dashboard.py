@@ -16,7 +16,7 @@ from ..selectors_dashboard import Period
 @require_GET
 def dashboard_page(request):
     form = DashboardPeriodForm(request.GET or None)
-    zone = ZoneInfo(settings.TIME_ZONE)
+    zone = ZoneInfo(request.user.time_zone or settings.TIME_ZONE)  # the staff member's choice (profile)
     days, chosen = form.period_bounds()
     period = Period(first=chosen[0], last=chosen[1], zone=zone) if chosen else Period.ending_today(days, zone=zone)
     return render(request, "staff/dashboard.html", {"form": form, "period": period, **dashboard(period)})
