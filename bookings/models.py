@@ -276,3 +276,6 @@ class SalesSummaryMark(models.Model):
 
     through = models.DateField()
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Sales summarised through {self.through}"
