@@ -153,6 +153,7 @@ def dashboard_figures(figures: dict, *, user_ids: list[int], say=print) -> None:
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
         from .urls import HELLO_PATH as hello  # imports the URLconf: only once Django is set up
+
         dashboard = reverse("staff:home")
         for _ in range(2):  # warm-up: imports, template compilation
             staff_client.get(dashboard)

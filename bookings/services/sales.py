@@ -34,7 +34,9 @@ def sales_rows(*, start: datetime, end: datetime, using: str = "default"):
         .filter(confirmed_at__gte=start, confirmed_at__lt=end)
         .annotate(day=TruncDate("confirmed_at", tzinfo=site_zone()))
         .values("day", origin_id=F("flight__origin_id"), destination_id=F("flight__destination_id"))
-        .annotate(bookings=Count("id"), seats=Coalesce(Sum("seat_count"), 0), revenue=Coalesce(Sum("payment__amount"), ZERO))
+        .annotate(
+            bookings=Count("id"), seats=Coalesce(Sum("seat_count"), 0), revenue=Coalesce(Sum("payment__amount"), ZERO)
+        )
         .order_by()
     )
 
