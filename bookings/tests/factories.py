@@ -1,6 +1,10 @@
 """Bookings are made through the services (they hold the lock), never by a bare factory."""
 
 import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import time_machine
 
 from accounts.tests.factories import UserFactory
 from bookings import services
@@ -30,3 +34,26 @@ def make_hold(*, user=None, flight=None, seats: list[str | None] | None = None, 
     user = user or UserFactory()
     flight = flight or FlightFactory()
     return services.booking_hold(user=user, flight_id=flight.pk, seats=seats or [None] * passengers, token=uuid.uuid4())
+
+
+def flight_on_route(airports: dict, route: str, departs: datetime, price: str = "100.00"):
+    """A flight on "LHR-JFK" (codes of `airports`), seven hours long."""
+    origin, destination = route.split("-")
+    return FlightFactory(
+        origin=airports[origin],
+        destination=airports[destination],
+        departs_at=departs,
+        arrives_at=departs + timedelta(hours=7),
+        price=Decimal(price),
+    )
+
+
+def book_at(user, flight, at: datetime, passengers: int = 1):
+    """A confirmed, paid booking made at the moment `at` (the clock moved there)."""
+    with time_machine.travel(at, tick=False):
+        return booking_create(
+            user=user,
+            flight_id=flight.pk,
+            passenger_names=[f"Passenger {n + 1}" for n in range(passengers)],
+            token=uuid.uuid4(),
+        )

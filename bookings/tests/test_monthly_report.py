@@ -7,9 +7,7 @@ departed on 1 October in London, and one at 00:30 UTC on 1 November did not.
 
 import email as email_parser
 import io
-import uuid
 from datetime import datetime, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,8 +31,8 @@ from bookings.services.monthly_report import (
     report_month,
 )
 from bookings.tasks import monthly_reports_send as monthly_reports_task
-from bookings.tests.factories import booking_create
-from flights.tests.factories import AirportFactory, FlightFactory
+from bookings.tests.factories import book_at, flight_on_route
+from flights.tests.factories import AirportFactory
 from notifications.charts import BRAND, LAST_BAR, bar_chart_png
 from notifications.models import OutboxMessage
 
@@ -65,27 +63,6 @@ def airports():
     }
 
 
-def flight(airports, route: str, departs: datetime, price: str = "100.00"):
-    origin, destination = route.split("-")
-    return FlightFactory(
-        origin=airports[origin],
-        destination=airports[destination],
-        departs_at=departs,
-        arrives_at=departs + timedelta(hours=7),
-        price=Decimal(price),
-    )
-
-
-def book(user: User, flight, at: datetime, passengers: int = 1):
-    with time_machine.travel(at, tick=False):
-        return booking_create(
-            user=user,
-            flight_id=flight.pk,
-            passenger_names=[f"Passenger {n + 1}" for n in range(passengers)],
-            token=uuid.uuid4(),
-        )
-
-
 def run_at(moment: datetime) -> int:
     with time_machine.travel(moment, tick=False):
         return monthly_reports_send()
@@ -96,17 +73,17 @@ def ada(airports):
     """A passenger with a busy October 2026 (and some activity either side)."""
     ada = UserFactory(first_name="Ada")
     # August: one trip on LHR-JFK (for the chart and the most flown route).
-    book(ada, flight(airports, "LHR-JFK", utc(2026, 8, 15, 9)), utc(2026, 8, 1, 12))
+    book_at(ada, flight_on_route(airports, "LHR-JFK", utc(2026, 8, 15, 9)), utc(2026, 8, 1, 12))
     # Booked and paid in September, flown on 1 October London time (30 September UTC).
-    book(ada, flight(airports, "LHR-JFK", utc(2026, 9, 30, 23, 30)), utc(2026, 9, 20, 12))
+    book_at(ada, flight_on_route(airports, "LHR-JFK", utc(2026, 9, 30, 23, 30)), utc(2026, 9, 20, 12))
     # Booked in September, departs in December: upcoming.
-    book(ada, flight(airports, "CDG-LHR", utc(2026, 12, 10, 8)), utc(2026, 9, 21, 12))
+    book_at(ada, flight_on_route(airports, "CDG-LHR", utc(2026, 12, 10, 8)), utc(2026, 9, 21, 12))
     # Booked in October for two passengers, flown on 31 October (23:30 GMT): 200.00 paid.
-    book(ada, flight(airports, "LHR-JFK", utc(2026, 10, 31, 23, 30)), utc(2026, 10, 10, 12), passengers=2)
+    book_at(ada, flight_on_route(airports, "LHR-JFK", utc(2026, 10, 31, 23, 30)), utc(2026, 10, 10, 12), passengers=2)
     # Booked in October (150.00) for a flight at 00:30 on 1 November: not an October trip.
-    book(ada, flight(airports, "JFK-LHR", utc(2026, 11, 1, 0, 30), "150.00"), utc(2026, 10, 12, 12))
+    book_at(ada, flight_on_route(airports, "JFK-LHR", utc(2026, 11, 1, 0, 30), "150.00"), utc(2026, 10, 12, 12))
     # Booked in October (80.00) and cancelled in October with a full refund.
-    cancelled = book(ada, flight(airports, "LHR-CDG", utc(2026, 12, 5, 8), "80.00"), utc(2026, 10, 15, 12))
+    cancelled = book_at(ada, flight_on_route(airports, "LHR-CDG", utc(2026, 12, 5, 8), "80.00"), utc(2026, 10, 15, 12))
     with time_machine.travel(utc(2026, 10, 20, 12), tick=False):
         services.booking_cancel(user=ada, booking_id=cancelled.pk)
     return ada
@@ -214,9 +191,9 @@ def test_monthly_report_runs_twice_and_writes_one(ada):
 def test_passengers_without_activity_last_month_get_no_report(airports):
     quiet = UserFactory()
     september_only = UserFactory()
-    book(september_only, flight(airports, "LHR-JFK", utc(2026, 9, 10, 9)), utc(2026, 9, 1, 12))
+    book_at(september_only, flight_on_route(airports, "LHR-JFK", utc(2026, 9, 10, 9)), utc(2026, 9, 1, 12))
     # Booked in September for a December flight: an upcoming trip is not October activity.
-    book(september_only, flight(airports, "LHR-CDG", utc(2026, 12, 10, 9)), utc(2026, 9, 2, 12))
+    book_at(september_only, flight_on_route(airports, "LHR-CDG", utc(2026, 12, 10, 9)), utc(2026, 9, 2, 12))
     assert run_at(REPORT_TIME) == 0
     assert not OutboxMessage.objects.filter(template="monthly_report").exists()
     assert OutboxMessage.objects.filter(user_id=quiet.pk).count() == 0
@@ -224,7 +201,7 @@ def test_passengers_without_activity_last_month_get_no_report(airports):
 
 def test_a_refund_alone_is_activity_and_spent_can_be_negative(airports):
     user = UserFactory()
-    trip = book(user, flight(airports, "LHR-CDG", utc(2026, 12, 10, 9), "120.00"), utc(2026, 9, 20, 12))
+    trip = book_at(user, flight_on_route(airports, "LHR-CDG", utc(2026, 12, 10, 9), "120.00"), utc(2026, 9, 20, 12))
     with time_machine.travel(utc(2026, 10, 3, 12), tick=False):
         services.booking_cancel(user=user, booking_id=trip.pk)
     assert run_at(REPORT_TIME) == 1
@@ -236,7 +213,7 @@ def test_a_refund_alone_is_activity_and_spent_can_be_negative(airports):
 
 def test_passengers_who_switched_the_report_off_get_none(ada, airports):
     grace = UserFactory(first_name="Grace")
-    book(grace, flight(airports, "LHR-CDG", utc(2026, 10, 5, 9)), utc(2026, 10, 1, 12))
+    book_at(grace, flight_on_route(airports, "LHR-CDG", utc(2026, 10, 5, 9)), utc(2026, 10, 1, 12))
     # Ada had a busy October, but switched the report off.
     User.objects.filter(pk=ada.pk).update(email_monthly_report=False)
     assert sorted(monthly_activity(report_month(now=REPORT_TIME))) == [grace.pk]
@@ -287,15 +264,15 @@ def test_following_the_report_link_stops_next_months_report_only(ada, client):
 @pytest.mark.parametrize("passengers", [3, 9])
 def test_monthly_report_reads_do_not_grow_with_passengers(airports, django_assert_max_num_queries, passengers):
     users = [UserFactory() for _ in range(passengers)]
-    october = flight(airports, "LHR-JFK", utc(2026, 10, 20, 9))
-    december = flight(airports, "JFK-LHR", utc(2026, 12, 20, 9))
+    october = flight_on_route(airports, "LHR-JFK", utc(2026, 10, 20, 9))
+    december = flight_on_route(airports, "JFK-LHR", utc(2026, 12, 20, 9))
     for user in users:
-        book(user, october, utc(2026, 10, 1, 12))
-        book(user, december, utc(2026, 10, 2, 12))
+        book_at(user, october, utc(2026, 10, 1, 12))
+        book_at(user, december, utc(2026, 10, 2, 12))
     # As many again who switched the report off: left out by the same queries.
     for _ in range(passengers):
         quiet = UserFactory(email_monthly_report=False)
-        book(quiet, october, utc(2026, 10, 1, 12))
+        book_at(quiet, october, utc(2026, 10, 1, 12))
     month = report_month(now=REPORT_TIME)
     with time_machine.travel(REPORT_TIME, tick=False):
         # Three aggregates over the month for everybody...

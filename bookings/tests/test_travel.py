@@ -18,7 +18,7 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from bookings import selectors_travel, services
 from bookings.selectors_travel import Place, great_circle_km
-from bookings.tests.factories import booking_create, make_hold
+from bookings.tests.factories import book_at, booking_create, flight_on_route, make_hold
 from flights.tests.factories import AirportFactory, FlightFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,27 +54,6 @@ def airports(airports_data):
     return {code: airport(code) for code in ("LHR", "JFK", "CDG")}
 
 
-def flight(airports, route: str, departs: datetime, price: str = "100.00"):
-    origin, destination = route.split("-")
-    return FlightFactory(
-        origin=airports[origin],
-        destination=airports[destination],
-        departs_at=departs,
-        arrives_at=departs + timedelta(hours=7),
-        price=Decimal(price),
-    )
-
-
-def book(user: User, flight, at: datetime, passengers: int = 1):
-    with time_machine.travel(at, tick=False):
-        return booking_create(
-            user=user,
-            flight_id=flight.pk,
-            passenger_names=[f"Passenger {n + 1}" for n in range(passengers)],
-            token=uuid.uuid4(),
-        )
-
-
 def cancel(user: User, booking, at: datetime, passengers: int | None = None):
     ticket_ids = None if passengers is None else [t.pk for t in booking.tickets.order_by("pk")[:passengers]]
     with time_machine.travel(at, tick=False):
@@ -92,21 +71,23 @@ def ada(airports):
     cancelled whole, one trip ahead, one unpaid hold."""
     ada = UserFactory(first_name="Ada")
     # March 2025: LHR-JFK, 400.00.
-    book(ada, flight(airports, "LHR-JFK", utc(2025, 3, 10, 10), "400.00"), utc(2025, 2, 1, 12))
+    book_at(ada, flight_on_route(airports, "LHR-JFK", utc(2025, 3, 10, 10), "400.00"), utc(2025, 2, 1, 12))
     # 1 February 03:00 UTC is 31 January 22:00 in New York: a January trip. Two passengers at
     # 300.00; one cancelled three weeks ahead, refunded in full (300.00). Still one trip.
-    two = book(ada, flight(airports, "JFK-LHR", utc(2026, 2, 1, 3), "300.00"), utc(2026, 1, 1, 12), passengers=2)
+    two = book_at(
+        ada, flight_on_route(airports, "JFK-LHR", utc(2026, 2, 1, 3), "300.00"), utc(2026, 1, 1, 12), passengers=2
+    )
     cancel(ada, two, utc(2026, 1, 10, 12), passengers=1)
     # April 2026: LHR-JFK, 450.00.
-    book(ada, flight(airports, "LHR-JFK", utc(2026, 4, 20, 9), "450.00"), utc(2026, 4, 1, 12))
+    book_at(ada, flight_on_route(airports, "LHR-JFK", utc(2026, 4, 20, 9), "450.00"), utc(2026, 4, 1, 12))
     # Cancelled whole in time (100.00 back): not a trip, CDG never visited.
-    dropped = book(ada, flight(airports, "LHR-CDG", utc(2026, 5, 1, 8), "100.00"), utc(2026, 3, 1, 12))
+    dropped = book_at(ada, flight_on_route(airports, "LHR-CDG", utc(2026, 5, 1, 8), "100.00"), utc(2026, 3, 1, 12))
     cancel(ada, dropped, utc(2026, 3, 5, 12))
     # Ahead: 1 July 2026 08:00 UTC is 09:00 BST in London.
-    book(ada, flight(airports, "LHR-CDG", utc(2026, 7, 1, 8), "120.00"), utc(2026, 6, 1, 12))
+    book_at(ada, flight_on_route(airports, "LHR-CDG", utc(2026, 7, 1, 8), "120.00"), utc(2026, 6, 1, 12))
     # An unpaid checkout on another flight ahead: not a trip, nothing paid.
     with time_machine.travel(NOW - timedelta(minutes=1), tick=False):
-        make_hold(user=ada, flight=flight(airports, "CDG-LHR", utc(2026, 8, 1, 8)))
+        make_hold(user=ada, flight=flight_on_route(airports, "CDG-LHR", utc(2026, 8, 1, 8)))
     return ada
 
 
@@ -183,7 +164,7 @@ def test_kilometres_are_the_great_circle_distance_between_airports(ada, client, 
 def test_a_route_without_coordinates_is_counted_but_not_in_the_kilometres(client, airports):
     user = UserFactory()
     nowhere = AirportFactory(iata="QZZ", city="Nowhere", latitude=None, longitude=None)
-    book(
+    book_at(
         user, FlightFactory(origin=airports["LHR"], destination=nowhere, departs_at=utc(2026, 5, 1, 8)), utc(2026, 4, 1)
     )
     client.force_login(user)
