@@ -8,7 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, FloatField, Q, Sum, Value
+from django.db.models import Avg, Count, ExpressionWrapper, FloatField, Q, Sum
 from django.db.models.functions import Cast, Coalesce, TruncDate
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ from bookings.services import sales as sales_summary
 from flights.models import Airport, Flight
 from notifications.models import OutboxMessage
 
-ZERO = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
+ZERO = sales_summary.ZERO
 
 
 @dataclass(frozen=True)

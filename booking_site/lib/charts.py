@@ -60,7 +60,7 @@ class Chart:
     empty: bool = False  # nothing to draw: no rows, or every value zero
 
 
-def _clean(svg: str, title: str) -> SafeString:
+def _clean(svg: str) -> SafeString:
     svg = _TOOLTIP.sub("</g>", svg)
     for pattern in (_SCRIPT, _STYLE, _COMMENT, _TITLE, _STYLE_ATTRIBUTE):
         svg = pattern.sub("", svg)
@@ -111,26 +111,20 @@ def bar_chart(
 ) -> Chart:
     """Bars per label, one colour per series (legend shown for more than one). `label_every`
     thins the x labels of a long daily chart; the table always has every row."""
-    kind = pygal.HorizontalBar if horizontal else pygal.Bar
-    chart = kind(
-        **_config(
-            show_legend=len(series) > 1,
-            legend_at_bottom=True,
-            x_label_rotation=0 if horizontal else (30 if len(labels) > 12 else 0),
-            show_minor_x_labels=label_every == 1,  # else only every label_every-th (x_labels_major)
-            value_formatter=value_format,
-            height=max(HEIGHT, 36 * len(labels) + 80) if horizontal else HEIGHT,
-            **_whole_number_ticks(series, value_format),
+    if horizontal:
+        return _draw(
+            pygal.HorizontalBar,
+            title=title,
+            labels=labels,
+            series=series,
+            value_format=value_format,
+            reverse=True,
+            x_label_rotation=0,
+            height=max(HEIGHT, 36 * len(labels) + 80),
         )
+    return _draw(
+        pygal.Bar, title=title, labels=labels, series=series, value_format=value_format, label_every=label_every
     )
-    # pygal stacks horizontal bars bottom-up: reversed, the first label is on top, as in the table.
-    order = (lambda items: list(items)[::-1]) if horizontal else list
-    chart.x_labels = order(labels)
-    if not horizontal and label_every > 1:
-        chart.x_labels_major = list(labels)[::label_every]
-    for name, values in series.items():
-        chart.add(name, order(values))
-    return _chart(chart, title=title, labels=labels, series=series, value_format=value_format)
 
 
 def line_chart(
@@ -141,27 +135,38 @@ def line_chart(
     value_format: Callable[[Number], str] = count,
     label_every: int = 1,
 ) -> Chart:
-    chart = pygal.Line(
-        **_config(
-            show_legend=len(series) > 1,
-            legend_at_bottom=True,
-            x_label_rotation=30 if len(labels) > 12 else 0,
-            show_minor_x_labels=label_every == 1,  # else only every label_every-th (x_labels_major)
-            value_formatter=value_format,
-            dots_size=2,
-            **_whole_number_ticks(series, value_format),
-        )
+    return _draw(
+        pygal.Line,
+        title=title,
+        labels=labels,
+        series=series,
+        value_format=value_format,
+        label_every=label_every,
+        dots_size=2,
     )
-    chart.x_labels = list(labels)
+
+
+def _draw(
+    kind, *, title, labels, series, value_format, label_every: int = 1, reverse: bool = False, **options
+) -> Chart:
+    """One chart of `kind`, and its table. `reverse`: pygal stacks horizontal bars bottom-up,
+    so they are given last first, to put the first label on top, as in the table."""
+    defaults = dict(
+        show_legend=len(series) > 1,
+        legend_at_bottom=True,
+        x_label_rotation=30 if len(labels) > 12 else 0,
+        show_minor_x_labels=label_every == 1,  # else only every label_every-th (x_labels_major)
+        value_formatter=value_format,
+        **_whole_number_ticks(series, value_format),
+    )
+    chart = kind(**_config(**(defaults | options)))
+    order = (lambda items: list(items)[::-1]) if reverse else list
+    chart.x_labels = order(labels)
     if label_every > 1:
         chart.x_labels_major = list(labels)[::label_every]
     for name, values in series.items():
-        chart.add(name, list(values))
-    return _chart(chart, title=title, labels=labels, series=series, value_format=value_format)
-
-
-def _chart(chart, *, title, labels, series, value_format) -> Chart:
+        chart.add(name, order(values))
     rows = [[label, *(value_format(values[index]) for values in series.values())] for index, label in enumerate(labels)]
     empty = not rows or not any(value for values in series.values() for value in values)
-    svg = SafeString("") if empty else _clean(chart.render(is_unicode=True), title)
+    svg = SafeString("") if empty else _clean(chart.render(is_unicode=True))
     return Chart(title=title, svg=svg, columns=["", *series], rows=rows, empty=empty)
