@@ -9,12 +9,16 @@ and fonts. Under our Content-Security-Policy (no inline script or style) pygal's
 and <style> would be refused, so they are taken out here, with its tooltips.
 """
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pygal
+import resvg_py
+from django.contrib.staticfiles import finders
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
@@ -69,12 +73,15 @@ def _clean(svg: str) -> SafeString:
     return mark_safe(svg)  # noqa: S308 - pygal escapes every label; scripts and styles are gone
 
 
-def _whole_number_ticks(series: dict[str, Sequence[Number]], value_format) -> dict:
+def _whole_number_ticks(series: dict[str, Sequence[Number | None]], value_format, stacked: bool = False) -> dict:
     """A chart of counts gets ticks at whole numbers (pygal's own would put 0.2, 0.4, ...
     shown as "0, 0, 1" for a small count)."""
     if value_format is not count:
         return {}
-    highest = max((value for values in series.values() for value in values), default=0)
+    columns = (
+        zip(*series.values(), strict=True) if stacked else ([value] for values in series.values() for value in values)
+    )
+    highest = max((sum(value or 0 for value in column) for column in columns), default=0)
     step = max(1, math.ceil(highest / 6))
     return {"y_labels": list(range(0, int(highest) + step + 1, step))}
 
@@ -146,18 +153,28 @@ def line_chart(
     )
 
 
-def _draw(
-    kind, *, title, labels, series, value_format, label_every: int = 1, reverse: bool = False, **options
-) -> Chart:
-    """One chart of `kind`, and its table. `reverse`: pygal stacks horizontal bars bottom-up,
-    so they are given last first, to put the first label on top, as in the table."""
+def _draw(kind, *, title, labels, series, value_format, **options) -> Chart:
+    """One chart of `kind` for a page, and its table."""
+    rows = [[label, *(value_format(values[index]) for values in series.values())] for index, label in enumerate(labels)]
+    empty = not rows or not any(value for values in series.values() for value in values)
+    if empty:
+        svg = SafeString("")
+    else:
+        chart = _pygal(kind, labels=labels, series=series, value_format=value_format, **options)
+        svg = _clean(chart.render(is_unicode=True))
+    return Chart(title=title, svg=svg, columns=["", *series], rows=rows, empty=empty)
+
+
+def _pygal(kind, *, labels, series, value_format, label_every: int = 1, reverse: bool = False, **options):
+    """The pygal chart. `reverse`: pygal stacks horizontal bars bottom-up, so they are given
+    last first, to put the first label on top, as in the table."""
     defaults = dict(
         show_legend=len(series) > 1,
         legend_at_bottom=True,
         x_label_rotation=30 if len(labels) > 12 else 0,
         show_minor_x_labels=label_every == 1,  # else only every label_every-th (x_labels_major)
         value_formatter=value_format,
-        **_whole_number_ticks(series, value_format),
+        **_whole_number_ticks(series, value_format, stacked=issubclass(kind, pygal.StackedBar)),
     )
     chart = kind(**_config(**(defaults | options)))
     order = (lambda items: list(items)[::-1]) if reverse else list
@@ -166,7 +183,39 @@ def _draw(
         chart.x_labels_major = list(labels)[::label_every]
     for name, values in series.items():
         chart.add(name, order(values))
-    rows = [[label, *(value_format(values[index]) for values in series.values())] for index, label in enumerate(labels)]
-    empty = not rows or not any(value for values in series.values() for value in values)
-    svg = SafeString("") if empty else _clean(chart.render(is_unicode=True))
-    return Chart(title=title, svg=svg, columns=["", *series], rows=rows, empty=empty)
+    return chart
+
+
+# E-mail: mail apps show neither inline SVG nor stylesheets, so a message gets the same chart as
+# a PNG, drawn by resvg with the page's chart stylesheet (static/css/charts.css) applied.
+PNG_WIDTH, PNG_HEIGHT = 600, 260
+
+
+def bar_chart_png(
+    *,
+    labels: Sequence[str],
+    series: dict[str, Sequence[Number | None]],
+    value_format: Callable[[Number], str] = count,
+    stacked: bool = False,
+    width: int = PNG_WIDTH,
+    height: int = PNG_HEIGHT,
+) -> bytes:
+    """A bar chart as PNG bytes. `stacked` with a value per label in only one series gives
+    single bars coloured by series (for example, the month a report is about highlighted)."""
+    if not labels or any(len(values) != len(labels) for values in series.values()) or not series:
+        raise ValueError("A chart needs one value per label in every series, and at least one label.")
+    kind = pygal.StackedBar if stacked else pygal.Bar
+    chart = _pygal(kind, labels=labels, series=series, value_format=value_format, width=width, height=height)
+    svg = str(_clean(chart.render(is_unicode=True)))
+    return bytes(resvg_py.svg_to_bytes(svg_string=svg, style_sheet=_png_stylesheet(), background="#ffffff"))
+
+
+@functools.cache
+def _png_stylesheet() -> str:
+    """static/css/charts.css with the site's colour variables (static/css/site.css, `:root`)
+    written out: resvg knows no `var()`."""
+    charts_css = Path(finders.find("css/charts.css")).read_text()
+    site_css = Path(finders.find("css/site.css")).read_text()
+    root = re.search(r":root\s*\{([^}]*)\}", site_css).group(1)
+    variables = dict(re.findall(r"(--[\w-]+)\s*:\s*([^;]+);", root))
+    return re.sub(r"var\((--[\w-]+)\)", lambda match: variables[match.group(1)].strip(), charts_css)

@@ -254,9 +254,17 @@ def monthly_report_contexts(*, user_ids: list[int], activity: dict[int, _Activit
             "search_url": absolute_url("flights:search"),
             "profile_url": absolute_url("accounts:profile"),
             **unsubscribe_context(user_id=user.pk, email_list=REPORT),
-            # Drawn into a PNG and attached inline when sent (notifications/charts.py).
+            # Drawn into a PNG and attached inline when sent (notifications/charts.py): the
+            # month this report is about stands out in the second colour, with a legend.
             "_charts": {
-                CHART_ID: {"title": f"Trips per month, last {CHART_MONTHS} months", "labels": labels, "values": values}
+                CHART_ID: {
+                    "labels": labels,
+                    "series": {
+                        "Earlier months": [*values[:-1], None],
+                        labels[-1]: [*(None for _ in values[:-1]), values[-1]],
+                    },
+                    "stacked": True,
+                }
             },
         }
     return contexts

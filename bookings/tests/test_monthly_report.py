@@ -33,7 +33,7 @@ from bookings.services.monthly_report import (
 from bookings.tasks import monthly_reports_send as monthly_reports_task
 from bookings.tests.factories import book_at, flight_on_route
 from flights.tests.factories import AirportFactory
-from notifications.charts import BRAND, LAST_BAR, bar_chart_png
+from notifications.charts import chart_png
 from notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -130,7 +130,11 @@ def test_monthly_report_numbers_are_right(ada):
         {"label": "Sep", "trips": 0},
         {"label": "Oct", "trips": 2},
     ]
-    assert context["_charts"][CHART_ID]["values"] == [0, 0, 0, 1, 0, 2]
+    assert context["_charts"][CHART_ID] == {
+        "labels": ["May", "Jun", "Jul", "Aug", "Sep", "Oct"],
+        "series": {"Earlier months": [0, 0, 0, 1, 0, None], "Oct": [None, None, None, None, None, 2]},
+        "stacked": True,
+    }
 
 
 def test_monthly_report_email_has_the_numbers_and_the_chart_inline(ada, django_capture_on_commit_callbacks):
@@ -150,28 +154,47 @@ def test_monthly_report_email_has_the_numbers_and_the_chart_inline(ada, django_c
     assert image["Content-ID"] == f"<{CHART_ID}>"
     assert image.get_content_disposition() == "inline"
     png = Image.open(io.BytesIO(image.get_payload(decode=True)))
-    assert png.format == "PNG" and png.size == (480, 200)
+    assert png.format == "PNG" and png.size == (600, 260)
 
 
-def test_chart_bars_are_as_tall_as_their_values():
-    png = Image.open(io.BytesIO(bar_chart_png(labels=["A", "B", "C", "D"], values=[0, 2, 4, 4])))
+BRAND, ACCENT = (11, 61, 145), (255, 179, 0)  # static/css/site.css --brand and --accent
+
+
+def _bars(png: Image.Image, colour) -> list[int]:
+    """Heights of the bars of one colour, left to right (runs of columns holding it; the
+    legend's small squares are left out)."""
     pixels = png.convert("RGB").load()
+    heights = [sum(1 for y in range(png.height) if pixels[x, y] == colour) for x in range(png.width)]
+    bars, run = [], []
+    for height in [*heights, 0]:
+        if height:
+            run.append(height)
+        elif run:
+            bars.append(max(run))
+            run = []
+    return [bar for bar in bars if bar > 20]
 
-    def bar_height(column: int, colour) -> int:
-        return sum(1 for y in range(png.height) if pixels[column, y] == colour)
 
-    slot = (480 - 32) / 4
-    centres = [int(16 + slot * index + slot / 2) for index in range(4)]
-    heights = [bar_height(centres[0], BRAND), bar_height(centres[1], BRAND), bar_height(centres[2], BRAND)]
-    last = bar_height(centres[3], LAST_BAR)
-    assert heights[0] == 0
-    assert heights[1] > 0 and abs(heights[2] - 2 * heights[1]) <= 1
-    assert last == heights[2]  # the last bar (the month reported on) in its own colour
+def test_email_chart_bars_are_as_tall_as_their_values_and_the_reported_month_stands_out():
+    series = {"Earlier months": [0, 2, 4, None], "Dec": [None, None, None, 4]}
+    png = Image.open(io.BytesIO(chart_png({"labels": ["Sep", "Oct", "Nov", "Dec"], "series": series, "stacked": True})))
+    assert png.size == (600, 260)
+    low, high = _bars(png, BRAND)
+    assert abs(high - 2 * low) <= 2
+    assert _bars(png, ACCENT) == [high]  # the last month, as tall as the one before, in its own colour
+
+
+def test_email_chart_of_a_message_written_before_series():
+    png = Image.open(io.BytesIO(chart_png({"title": "Trips", "labels": ["A", "B"], "values": [1, 2]})))
+    low, high = _bars(png, BRAND)
+    assert abs(high - 2 * low) <= 2
 
 
 def test_chart_needs_one_value_per_label():
     with pytest.raises(ValueError):
-        bar_chart_png(labels=["A", "B"], values=[1])
+        chart_png({"labels": ["A", "B"], "values": [1]})
+    with pytest.raises(ValueError):
+        chart_png({"labels": [], "values": []})
 
 
 def test_monthly_report_runs_twice_and_writes_one(ada):
