@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from .models import FLIGHT_NUMBER_RE, Airport, Flight
+from .places import place_name
 from .search import FlightSearchQuery
 from .search_cache import cached_airports_matching
 from .seating import DEFAULT_LAYOUT, LAYOUT_CHOICES
@@ -68,8 +69,13 @@ class SearchForm(forms.Form):
         label=f"Maximum price ({settings.CURRENCY})", required=False, min_value=0, max_digits=10, decimal_places=2
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, allow_anywhere: bool = False, **kwargs):
+        """`allow_anywhere`: To may be left empty (the site's search then lists every
+        destination from the origin, flights.views_discovery); `anywhere` says so after
+        validation, and such a form has no `search_query()`."""
         super().__init__(*args, **kwargs)
+        self.fields["destination"].required = not allow_anywhere
+        self.anywhere = False
         self.fields["passengers"].error_messages["max_value"] = (
             f"You can book up to {settings.MAX_PASSENGERS_PER_BOOKING} passengers at once."
         )
@@ -85,6 +91,7 @@ class SearchForm(forms.Form):
                 self.add_error(name, _unknown_place(text))
         origins = self.origin_airports = matches.get(places.get("origin"), [])
         destinations = self.destination_airports = matches.get(places.get("destination"), [])
+        self.anywhere = not self.fields["destination"].required and data.get("destination") == ""
         if origins and destinations and {a.pk for a in origins} & {a.pk for a in destinations}:
             self.add_error("destination", "Choose a destination different from where you fly from.")
         day = data.get("date")
@@ -99,6 +106,15 @@ class SearchForm(forms.Form):
         if data.get("sort") not in SORTS:
             data["sort"] = "departure"
         return data
+
+    @property
+    def origin_name(self) -> str:
+        """The origin as headings name it (flights.places.place_name), from a valid form."""
+        return place_name(self.origin_airports, self.cleaned_data["origin"])
+
+    @property
+    def destination_name(self) -> str:
+        return place_name(self.destination_airports, self.cleaned_data["destination"])
 
     def search_query(self, *, cursor: str | None = None) -> FlightSearchQuery:
         """The search for flights.search, from a valid form (`cursor`: the page to show)."""

@@ -52,6 +52,32 @@ class Airport(models.Model):
         return ZoneInfo(self.tz)
 
 
+class AirportName(models.Model):
+    """Another name a passenger may type for the place an airport serves, loaded with the
+    airports (flights.airport_data): the city's names in other languages and spellings
+    ("München", "Frankfurt"), and the metropolitan area it belongs to ("New York" for Newark)."""
+
+    class Kind(models.TextChoices):
+        METRO = "metro", "Metropolitan area"
+        CITY = "city", "Another name of the city"
+
+    airport = models.ForeignKey(Airport, on_delete=models.CASCADE, related_name="other_names")
+    name = models.CharField(max_length=200)
+    name_folded = models.CharField(max_length=200)
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["airport", "name_folded"], name="airport_name_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["name_folded"], name="airport_other_name_idx", opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.airport.iata}, {self.kind})"
+
+
 class Flight(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", "Scheduled"

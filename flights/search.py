@@ -10,10 +10,12 @@ It owns the data caches, both in Redis under versioned keys (flights/search_cach
 
 - the day's bookable flights, one list per route, local day and party size, from which every
   time window, price filter, sort and page of that day is served in Python;
-- the fare strip: the lowest fare on each day from FLEXIBLE_DAYS before to after.
+- the fare strip: the lowest fare in each departure window of each day from FLEXIBLE_DAYS
+  before to after, so the strip shows each day's lowest in the searched window (and a day
+  whose lowest there is over the query's price limit shows none, as its results would).
 
 Both are read in one round trip and, when missed, come from the compiled queries
-(flights.selectors.bookable_flights, lowest_prices_by_day). A caller that caches what it
+(flights.selectors.bookable_flights, lowest_prices_by_day_and_window). A caller that caches what it
 makes from a result (the view's rendered page) asks `search_keys(query)` first and keys its
 cache with `SearchKeys.page(...)`, which changes whenever the data could; passing the same
 keys to `search_flights` saves reading the versions twice.
@@ -36,7 +38,8 @@ from .selectors import (
     SearchQuery,
     bookable_flights,
     departs_in_window,
-    lowest_prices_by_day,
+    lowest_in_window,
+    lowest_prices_by_day_and_window,
     page_after,
 )
 
@@ -87,7 +90,7 @@ class FlightSearchQuery:
 @dataclass(frozen=True)
 class DayFare:
     day: date
-    lowest: Decimal | None  # None: no bookable flight that day
+    lowest: Decimal | None  # None: no bookable flight that day (under the price limit)
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,7 @@ class SearchResult:
     total: int  # flights in the window and under the price limit, on every page
     hidden_count: int  # the day's bookable flights the window and price limit leave out
     next_cursor: str | None  # None on the last page
-    fares: tuple[DayFare, ...]  # the fare strip, from the origin's local today on; () without it
+    fares: tuple[DayFare, ...]  # the fare strip (under the price limit), from the origin's local today on
 
 
 @dataclass(frozen=True)
@@ -141,8 +144,14 @@ def search_keys(query: FlightSearchQuery) -> SearchKeys:
     whole_day = "search:day:" + _hash(*airports, route.day, route.passengers, SEARCH_RESULTS_LIMIT, *day_versions)
     if not query.with_fares:
         return SearchKeys(whole_day=whole_day, fares=None)
-    fares = "search:fares:" + _hash(*airports, route.day, route.passengers, *versions)
+    fares = "search:fares-by-window:" + _hash(*airports, route.day, route.passengers, *versions)
     return SearchKeys(whole_day=whole_day, fares=fares)
+
+
+def _within(lowest: Decimal | None, max_price: Decimal | None) -> Decimal | None:
+    """A day's lowest fare as the price limit sees it: a day whose cheapest flight costs more
+    has no flight to offer (the strip agrees with the results it links to)."""
+    return lowest if lowest is None or max_price is None or lowest <= max_price else None
 
 
 def search_flights(
@@ -167,7 +176,8 @@ def search_flights(
         )
     lowest = found.get(keys.fares) if keys.fares else None
     if lowest is None and query.with_fares:
-        lowest = lowest_prices_by_day(query=route, origin_zone=zone, days_around=FLEXIBLE_DAYS, now=now)
+        strip = _strip_days(route.day)
+        lowest = lowest_prices_by_day_and_window(query=route, origin_zone=zone, first=strip[0], last=strip[-1], now=now)
     missed = {
         key: value
         for key, value in ((keys.whole_day, whole_day), (keys.fares, lowest))
@@ -189,7 +199,11 @@ def search_flights(
         total=len(matching),
         hidden_count=len(whole_day) - len(matching),
         next_cursor=next_cursor,
-        fares=tuple(DayFare(day, lowest.get(day)) for day in _strip_days(query.day) if day >= local_today)
+        fares=tuple(
+            DayFare(day, _within(lowest_in_window(lowest.get(day, {}), query.window), query.max_price))
+            for day in _strip_days(query.day)
+            if day >= local_today
+        )
         if query.with_fares
         else (),
     )

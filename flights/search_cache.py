@@ -23,7 +23,7 @@ from django.db import transaction
 from booking_site.lib.cache import ProcessMemo, counters_get, counters_incr, get_or_compute
 
 from .models import Airport, Flight, fold
-from .selectors import airport_suggestions, airports_matching
+from .places import airport_suggestions, airports_matching
 
 # A version outlives every result cached under it, so an expired version can never bring a
 # stale page back.
@@ -40,6 +40,19 @@ def route_day_versions(route_days: list[tuple[int, int, date]]) -> list[int] | N
     keys = [_version_key(*route_day) for route_day in route_days]
     found = counters_get(keys)
     return None if found is None else [found[key] for key in keys]
+
+
+def _network_key(origin_id: int | None) -> str:
+    return f"network-version:{'all' if origin_id is None else origin_id}"
+
+
+def network_versions(origin_ids: list[int]) -> tuple[int, list[int]] | None:
+    """The version of the whole network and of each origin's routes (flights.discovery's route
+    lists), in one round trip; None when Redis cannot be reached. Every route-day bump
+    (search_cache_invalidate_route_days) bumps these too."""
+    keys = [_network_key(None), *(_network_key(origin_id) for origin_id in origin_ids)]
+    found = counters_get(keys)
+    return None if found is None else (found[keys[0]], [found[key] for key in keys[1:]])
 
 
 def _airports_key(text: str) -> str:
@@ -76,10 +89,14 @@ def cached_airports_matching(texts: list[str]) -> dict[str, list[Airport]]:
     return answers
 
 
-def cached_airport_suggestions(text: str) -> list[dict]:
-    """Autosuggest answers, cached by what was typed (airports change only when reloaded)."""
-    key = "suggest:" + hashlib.sha256(fold(text).encode()).hexdigest()
-    return get_or_compute(key, lambda: airport_suggestions(text), settings.SUGGEST_CACHE_SECONDS)
+def cached_airport_suggestions(text: str, *, origin: str = "") -> list[dict]:
+    """Autosuggest answers, cached by what was typed and, for To, by the airports From means
+    (`origin` as typed; ignored when it names no airport): their destinations come first.
+    Airports change only when reloaded, routes rarely: an answer may be SUGGEST_CACHE_SECONDS old."""
+    origins = cached_airports_matching([origin])[origin] if fold(origin) else []
+    ids = ",".join(str(airport.pk) for airport in origins)
+    key = "suggest:" + hashlib.sha256(f"{fold(text)}|{ids}".encode()).hexdigest()
+    return get_or_compute(key, lambda: airport_suggestions(text, origins=origins), settings.SUGGEST_CACHE_SECONDS)
 
 
 def search_cache_invalidate(flight: Flight) -> None:
@@ -93,5 +110,10 @@ def search_cache_invalidate(flight: Flight) -> None:
 def search_cache_invalidate_route_days(route_days: set[tuple[int, int, date]]) -> None:
     """What `search_cache_invalidate` does for one flight, for many (origin id, destination id,
     local day) route-days at once (a schedule import): each version incremented, in pipelined
-    round trips of 1,000 route-days. Call it after commit. Redis down: logged, not raised."""
-    counters_incr([_version_key(*route_day) for route_day in route_days], timeout=VERSION_TIMEOUT)
+    round trips of 1,000 route-days, with the network's and each origin's version (the route
+    lists). Call it after commit. Redis down: logged, not raised."""
+    keys = [_version_key(*route_day) for route_day in route_days]
+    origins = sorted({origin_id for origin_id, _, _ in route_days})
+    if keys:
+        keys += [_network_key(None), *(_network_key(origin_id) for origin_id in origins)]
+    counters_incr(keys, timeout=VERSION_TIMEOUT)

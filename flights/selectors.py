@@ -1,6 +1,7 @@
-"""Reads for flights: airport look-up and search. Never writes."""
+"""Reads for flights: search (airport look-up is flights.places). Never writes."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -8,12 +9,25 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Case, DateField, Exists, F, Func, IntegerField, Min, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    DateField,
+    DateTimeField,
+    F,
+    Func,
+    Min,
+    Q,
+    QuerySet,
+    TimeField,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from booking_site.lib.compiled import CompiledQuery, compile_queryset
 
-from .models import Airport, Flight, fold
+from .models import Airport, Flight
 
 # Departure time windows, in the departure airport's local time: (start, end) half-open.
 TIME_WINDOWS: dict[str, tuple[str, time, time | None]] = {
@@ -23,35 +37,6 @@ TIME_WINDOWS: dict[str, tuple[str, time, time | None]] = {
     "evening": ("Evening (18:00–24:00)", time(18, 0), None),
     "night": ("Night (00:00–05:00)", time(0, 0), time(5, 0)),
 }
-
-
-def airports_matching(text: str) -> list[Airport]:
-    """Airports a typed origin/destination means: an IATA code, else every airport of a city.
-
-    "LHR" is Heathrow; "London" is every airport whose city is London. Empty if none.
-    """
-    text = (text or "").strip()
-    if not text:
-        return []
-    if len(text) == 3 and text.isalpha():
-        airport = Airport.objects.filter(iata=text.upper()).first()
-        if airport:
-            return [airport]
-    # One index-backed query (folded city), each airport marked if any flight serves it.
-    by_city = list(
-        Airport.objects.filter(city_folded=fold(text))
-        .annotate(
-            served=Exists(Flight.objects.filter(origin=OuterRef("pk")))
-            | Exists(Flight.objects.filter(destination=OuterRef("pk")))
-        )
-        .order_by("iata")
-    )
-    if by_city:
-        # A city name shared by several countries: prefer the airports with flights.
-        if len({airport.country for airport in by_city}) > 1:
-            return [a for a in by_city if a.served] or by_city
-        return by_city
-    return list(Airport.objects.filter(name__iexact=text))
 
 
 def local_day_range(
@@ -86,10 +71,15 @@ def _search_range(query: SearchQuery, origin_zone: ZoneInfo, now: datetime | Non
 
 
 def _bookable(*, origins, destinations, range_from, range_to, passengers) -> QuerySet[Flight]:
-    return Flight.objects.filter(
-        status=Flight.Status.SCHEDULED,
-        origin_id__in=origins,
-        destination_id__in=destinations,
+    """What a passenger can book: scheduled flights departing in [range_from, range_to) with
+    seats left for `passengers`, from `origins` to `destinations` (ids; None: any, as the
+    route lists of flights.selectors_discovery need)."""
+    flights = Flight.objects.filter(status=Flight.Status.SCHEDULED)
+    if origins is not None:
+        flights = flights.filter(origin_id__in=origins)
+    if destinations is not None:
+        flights = flights.filter(destination_id__in=destinations)
+    return flights.filter(
         departs_at__gte=range_from,
         departs_at__lt=range_to,
         capacity__gte=F("seats_booked") + passengers,
@@ -202,11 +192,32 @@ def _on_local_day(flights: QuerySet[Flight], day: date) -> QuerySet[Flight]:
     )
 
 
+class LocalDateTime(Func):
+    """A UTC timestamp on the wall clock of a per-row time zone (PostgreSQL `timezone()`): a
+    timestamp without zone, which sorts as the local timetable reads."""
+
+    template = "timezone(%(expressions)s)"
+    output_field = DateTimeField()
+
+
 def flights_for_staff(
-    *, number: str = "", day: date | None = None, origin: str = "", destination: str = ""
+    *,
+    number: str = "",
+    day: date | None = None,
+    origin: str = "",
+    destination: str = "",
+    origins: Iterable[Airport] | None = None,
+    destinations: Iterable[Airport] | None = None,
 ) -> QuerySet[Flight]:
-    """The staff schedule: every flight (cancelled too), filtered; `day` is the departure's local day."""
-    flights = Flight.objects.select_related("origin", "destination").order_by("departs_at", "number")
+    """The staff schedule: every flight (cancelled too), filtered, in the order of their local
+    departure times (08:00 in London before 09:00 in Dubai, whichever leaves first in UTC), as
+    the "Departs (local)" column reads. `day` is the departure's local day; `origin` and
+    `destination` are IATA codes, `origins` and `destinations` airports (a city's, say)."""
+    flights = (
+        Flight.objects.select_related("origin", "destination")
+        .alias(departs_local=LocalDateTime(F("origin__tz"), F("departs_at")))
+        .order_by("departs_local", "number", "pk")
+    )
     if number:
         flights = flights.filter(number__iexact=number.strip())
     if day:
@@ -215,6 +226,10 @@ def flights_for_staff(
         flights = flights.filter(origin__iata=origin.strip().upper())
     if destination:
         flights = flights.filter(destination__iata=destination.strip().upper())
+    if origins is not None:
+        flights = flights.filter(origin__in=list(origins))
+    if destinations is not None:
+        flights = flights.filter(destination__in=list(destinations))
     return flights
 
 
@@ -278,85 +293,92 @@ def departs_in_window(flight: Flight, window: str) -> bool:
     return start <= local and (end is None or local < end)
 
 
+class LocalTime(Func):
+    """The local wall-clock time of a UTC timestamp in a per-row time zone."""
+
+    template = "(timezone(%(expressions)s))::time"
+    output_field = TimeField()
+
+
+def _departure_window() -> Case:
+    """The TIME_WINDOWS window (other than "any") a flight leaves in, by its local time, as
+    departs_in_window() judges it (the windows other than "any" cover the day once)."""
+    windows = []
+    for key, (_, start, end) in TIME_WINDOWS.items():
+        if key != "any":
+            during = Q(local_time__gte=start) if end is None else Q(local_time__gte=start, local_time__lt=end)
+            windows.append(When(during, then=Value(key)))
+    return Case(*windows, output_field=CharField())
+
+
 @lru_cache(maxsize=64)
 def _compiled_lowest_prices(origins: int, destinations: int) -> CompiledQuery:
     stand_ins = _route_stand_ins(origins, destinations)
     queryset = (
         _route_queryset(stand_ins, origins, destinations)
-        .annotate(local_day=LocalDate(F("origin__tz"), F("departs_at")))
-        .values("local_day")
+        .alias(local_time=LocalTime(F("origin__tz"), F("departs_at")))
+        .annotate(local_day=LocalDate(F("origin__tz"), F("departs_at")), window=_departure_window())
+        .values("local_day", "window")
         .annotate(lowest=Min("price"))
         .order_by()
     )
     return compile_queryset(queryset, stand_ins)
 
 
-def lowest_prices_by_day(
-    *, query: SearchQuery, origin_zone: ZoneInfo, days_around: int = 3, now: datetime | None = None
-) -> dict[date, object]:
-    """The cheapest bookable fare on each local day from `days_around` before to after the
-    query's day (days with none are absent). One index-backed query over the whole range,
-    compiled once (booking_site.lib.compiled)."""
-    first, last = query.day - timedelta(days=days_around), query.day + timedelta(days=days_around)
+def lowest_prices_by_day_and_window(
+    *, query: SearchQuery, origin_zone: ZoneInfo, first: date, last: date, now: datetime | None = None
+) -> dict[date, dict[str, object]]:
+    """The cheapest bookable fare in each departure window (TIME_WINDOWS but "any") of each
+    local day from `first` to `last` inclusive, from now on (days and windows with none are
+    absent): the fare strip, which shows the lowest in the searched window (lowest_in_window).
+    One index-backed query over the whole range, compiled once (booking_site.lib.compiled)."""
     range_from, _ = local_day_range(first, origin_zone)
     _, range_to = local_day_range(last, origin_zone)
     range_from = max(range_from, now or timezone.now())
     compiled = _compiled_lowest_prices(len(query.origins), len(query.destinations))
-    return dict(compiled.rows(_route_values(query, range_from, range_to)))
+    lowest: dict[date, dict[str, object]] = {}
+    for day, window, price in compiled.rows(_route_values(query, range_from, range_to)):
+        lowest.setdefault(day, {})[window] = price
+    return lowest
 
 
-SUGGESTION_LIMIT = 8
+def lowest_in_window(by_window: dict[str, object], window: str):
+    """A day's lowest fare in `window` from its lowest per window; None when none."""
+    if window == "any" or window not in TIME_WINDOWS:
+        return min(by_window.values(), default=None)
+    return by_window.get(window)
 
 
-def airport_suggestions(text: str, *, limit: int = SUGGESTION_LIMIT) -> list[dict]:
-    """What to offer as someone types into From/To, ignoring case and accents.
+def lowest_prices_between(
+    *, query: SearchQuery, origin_zone: ZoneInfo, first: date, last: date, now: datetime | None = None
+) -> dict[date, object]:
+    """The cheapest bookable fare on each local day from `first` to `last` inclusive, from now
+    on (days with none are absent): the month fare calendar."""
+    by_window = lowest_prices_by_day_and_window(query=query, origin_zone=origin_zone, first=first, last=last, now=now)
+    return {day: lowest_in_window(windows, "any") for day, windows in by_window.items()}
 
-    Exact IATA code first, then airports whose city starts with the text, then those whose
-    name does; within each, airports with more scheduled flights first. A city with several
-    airports among the matches is offered as a whole too ("London — all airports").
-    """
-    query = fold(text)
-    if len(query) < 2:
-        return []
-    code = query.upper() if len(query) == 3 else ""
-    airports = list(
-        Airport.objects.filter(
-            Q(iata=code)
-            | Q(city_folded__startswith=query)
-            | Q(name_folded__startswith=query)
-            | Q(name_folded__contains=f" {query}")
+
+def nearest_flight_days(
+    *, query: SearchQuery, origin_zone: ZoneInfo, last_day: date, now: datetime | None = None
+) -> tuple[date | None, date | None]:
+    """The local days (at the first origin) of the last bookable flight before the query's day
+    and of the first one after it, up to `last_day`, on the query's route for its party; None
+    where there is none. Two index-backed queries of one row each."""
+    day_start, day_end = local_day_range(query.day, origin_zone)
+    _, horizon = local_day_range(last_day, origin_zone)
+    now = now or timezone.now()
+
+    def first(range_from: datetime, range_to: datetime, order: str) -> date | None:
+        if range_from >= range_to:
+            return None
+        flights = _bookable(
+            origins=query.origins,
+            destinations=query.destinations,
+            range_from=range_from,
+            range_to=range_to,
+            passengers=query.passengers,
         )
-        .annotate(
-            rank=Case(
-                When(iata=code, then=Value(0)),
-                When(city_folded__startswith=query, then=Value(1)),
-                default=Value(2),
-                output_field=IntegerField(),
-            ),
-        )
-        .order_by("rank", "-scheduled_departures", "city", "iata")[:limit]
-    )
-    suggestions: list[dict] = []
-    cities_offered: set[tuple[str, str]] = set()
-    for airport in airports:
-        city = (airport.city, airport.country)
-        same_city = [a for a in airports if (a.city, a.country) == city]
-        if airport.city and len(same_city) > 1 and city not in cities_offered:
-            cities_offered.add(city)
-            suggestions.append(
-                {
-                    "value": airport.city,
-                    "label": f"{airport.city} — all airports",
-                    "detail": ", ".join(a.iata for a in same_city) + f" · {airport.country}",
-                    "kind": "city",
-                }
-            )
-        suggestions.append(
-            {
-                "value": airport.iata,
-                "label": f"{airport.city or airport.name} ({airport.iata})",
-                "detail": f"{airport.name} · {airport.country}",
-                "kind": "airport",
-            }
-        )
-    return suggestions[: limit + 2]
+        moment = flights.order_by(order).values_list("departs_at", flat=True).first()
+        return None if moment is None else moment.astimezone(origin_zone).date()
+
+    return first(now, day_start, "-departs_at"), first(max(now, day_end), horizon, "departs_at")

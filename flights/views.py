@@ -11,10 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .forms import SearchForm
+from .forms import SCHEDULE_HORIZON_DAYS, SearchForm
 from .search import SearchResult, search_flights, search_keys
+from .search_alternatives import search_alternatives
 from .search_cache import cached_airport_suggestions
 from .selectors import SORTS, TIME_WINDOWS
+from .views_discovery import anywhere_html
 
 # The parameters a results page depends on, in a fixed order: its links carry only these, and
 # its cache key is made of them, so stray parameters can neither change nor multiply pages.
@@ -35,7 +37,7 @@ def search(request):
     HTML serves everyone; anonymous visitors with no message waiting, who all see the same
     page for the same search, get the whole page from the cache (no SQL at all).
     """
-    form = SearchForm(request.GET or None, initial={"date": timezone.localdate(), "passengers": 1})
+    form = SearchForm(request.GET or None, initial={"date": timezone.localdate(), "passengers": 1}, allow_anywhere=True)
     context = {
         "form": form,
         "results_html": None,
@@ -43,6 +45,9 @@ def search(request):
         "time_windows": [(key, label) for key, (label, *_) in TIME_WINDOWS.items()],
     }
     if not (form.is_bound and form.is_valid()):
+        return render(request, "flights/flight_search.html", context)
+    if form.anywhere:  # From with no To: every destination from there, not a form error
+        context.update(results_html=anywhere_html(request, form), anywhere=True)
         return render(request, "flights/flight_search.html", context)
 
     params = {name: request.GET.get(name, "") for name in SEARCH_PARAMS}
@@ -69,6 +74,41 @@ def search(request):
     return response
 
 
+def _empty_day_context(form: SearchForm, result: SearchResult, params: dict, path: str) -> dict:
+    """What an empty page says instead of a dead end: the filters that hide the day's flights
+    (with a way to clear them), else the nearest days with flights, else the routes from the
+    origin (flights.search_alternatives)."""
+    data = form.cleaned_data
+    if result.hidden_count:
+        return {"window_label": TIME_WINDOWS[data["window"]][0] if data["window"] != "any" else None}
+    alternatives = search_alternatives(form.search_query(), horizon_days=SCHEDULE_HORIZON_DAYS)
+    return {
+        "alternatives": alternatives,
+        "earlier_url": _day_url(path, params, alternatives.earlier),
+        "later_url": _day_url(path, params, alternatives.later),
+        "route_links": [
+            (
+                route,
+                _search_url(
+                    path,
+                    params,
+                    destination=route.destination.iata,
+                    date=route.next_day.isoformat(),
+                    window=None,
+                    max_price=None,
+                    after=None,
+                ),
+            )
+            for route in alternatives.routes
+        ],
+    }
+
+
+def _day_url(path: str, params: dict, day) -> str | None:
+    """The same search, sort and filters on another day."""
+    return _search_url(path, params, date=day.isoformat(), after=None) if day else None
+
+
 def _results_html(request, form: SearchForm, result: SearchResult, params: dict) -> str:
     """The rendered results of a valid search (flights/_search_results.html)."""
     data = form.cleaned_data
@@ -76,9 +116,10 @@ def _results_html(request, form: SearchForm, result: SearchResult, params: dict)
     return render_to_string(
         "flights/_search_results.html",
         {
+            **(_empty_day_context(form, result, params, path) if not result.total else {}),
             "flights": result.flights,
-            "origin": data["origin"],
-            "destination": data["destination"],
+            "origin": form.origin_name,
+            "destination": form.destination_name,
             "day": data["date"],
             "passengers": data["passengers"],
             "total": result.total,
@@ -95,7 +136,7 @@ def _results_html(request, form: SearchForm, result: SearchResult, params: dict)
                 (
                     fare.day,
                     fare.lowest,
-                    _search_url(path, params, date=fare.day.isoformat(), after=None),
+                    _day_url(path, params, fare.day),
                     fare.day == data["date"],
                 )
                 for fare in result.fares
@@ -108,8 +149,9 @@ def _results_html(request, form: SearchForm, result: SearchResult, params: dict)
 
 @require_GET
 def airport_suggest(request):
-    """JSON for the From/To autosuggest: {"results": [{value, label, detail, kind}, ...]}."""
-    text = request.GET.get("q", "")[:100]
-    response = JsonResponse({"results": cached_airport_suggestions(text)})
+    """JSON for the From/To autosuggest: {"results": [{value, label, detail, kind}, ...]}.
+    `origin`: what From holds, when suggesting for To (its destinations come first)."""
+    text, origin = request.GET.get("q", "")[:100], request.GET.get("origin", "")[:100]
+    response = JsonResponse({"results": cached_airport_suggestions(text, origin=origin)})
     response["Cache-Control"] = "public, max-age=300"
     return response

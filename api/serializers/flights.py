@@ -37,7 +37,7 @@ class SearchParamsSerializer(serializers.Serializer):
     fares = serializers.ChoiceField(
         choices=list(FLAGS),
         default="false",
-        help_text="true: also the lowest fare on each day from 3 days before to 3 after (the date strip)",
+        help_text="true: also the lowest fare in the window and price limit on each day from 3 days before to 3 after (the date strip)",
     )
     cursor = serializers.CharField(
         required=False,
@@ -99,7 +99,9 @@ def parse_search(params) -> FlightSearchQuery:
 
 class DayFareSerializer(serializers.Serializer):
     date = serializers.DateField()
-    lowest = MoneySerializer(allow_null=True, help_text="null: no flight with seats that day")
+    lowest = MoneySerializer(
+        allow_null=True, help_text="null: no flight with seats that day (under `max_price`, when given)"
+    )
 
 
 class SearchResultSerializer(serializers.Serializer):
@@ -126,6 +128,14 @@ class AirportSuggestionsSerializer(serializers.Serializer):
 
 class AirportQuerySerializer(serializers.Serializer):
     q = serializers.CharField(max_length=100, required=False, allow_blank=True, default="", help_text="2+ letters")
+    origin = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Where the trip starts (a code or a city), when suggesting a destination: "
+        "airports with direct flights from it come first",
+    )
 
 
 class SeatSerializer(serializers.Serializer):

@@ -39,13 +39,14 @@ class AirportList(APIView):
         operation_id="airports_suggest",
         summary="Airports and cities matching what was typed",
         description="The autosuggest ranking of the search page: exact IATA code, then cities, then "
-        "airport names, busiest first; a city with several airports is offered as a whole.",
+        "airport names, busiest first (with `origin`, its destinations first); a city with several "
+        "served airports is offered as a whole.",
         parameters=[AirportQuerySerializer],
         responses=AirportSuggestionsSerializer,
     )
     def get(self, request):
-        text = parse_query(AirportQuerySerializer, request).validated_data["q"]
-        return Response({"results": cached_airport_suggestions(text)})
+        query = parse_query(AirportQuerySerializer, request).validated_data
+        return Response({"results": cached_airport_suggestions(query["q"], origin=query["origin"])})
 
 
 class FlightList(APIView):

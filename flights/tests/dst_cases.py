@@ -75,6 +75,10 @@ _ZONES = [
 ]
 _PLACES = {zone: (iata, city, country) for zone, iata, city, country in _ZONES}
 
+# Santiago: tzdata names it only "-03" (summer) and "-04"; a passenger reads these names
+# (booking_site.lib.formats), and the two 23:30s of the repeated hour still differ.
+SCL_SUMMER, SCL = "Santiago summer time", "Santiago time"
+
 # zone, when, UTC instant, local day, local wall time, abbreviation, twin
 _TABLE = [
     # London: back at 01:00 UTC on 31 Oct (02:00 BST -> 01:00 GMT), forward at 01:00 UTC on 28 Mar.
@@ -105,9 +109,9 @@ _TABLE = [
     ("Pacific/Auckland", "spring after", _utc(2027, 9, 25, 14, 20), date(2027, 9, 26), "03:20", "NZDT", "NZST"),
     # Santiago: back at 03:00 UTC on 4 Apr (midnight -03 -> 23:00 -04 on Sat 3 Apr), forward at
     # 04:00 UTC on 5 Sep (midnight -04 -> 01:00 -03 on Sun 5 Sep).
-    ("America/Santiago", "autumn first", _utc(2027, 4, 4, 2, 30), date(2027, 4, 3), "23:30", "-03", "-04"),
-    ("America/Santiago", "autumn second", _utc(2027, 4, 4, 3, 30), date(2027, 4, 3), "23:30", "-04", "-03"),
-    ("America/Santiago", "spring after", _utc(2027, 9, 5, 4, 20), date(2027, 9, 5), "01:20", "-03", "-04"),
+    ("America/Santiago", "autumn first", _utc(2027, 4, 4, 2, 30), date(2027, 4, 3), "23:30", SCL_SUMMER, SCL),
+    ("America/Santiago", "autumn second", _utc(2027, 4, 4, 3, 30), date(2027, 4, 3), "23:30", SCL, SCL_SUMMER),
+    ("America/Santiago", "spring after", _utc(2027, 9, 5, 4, 20), date(2027, 9, 5), "01:20", SCL_SUMMER, SCL),
 ]
 
 MOMENTS = [Moment(zone, *_PLACES[zone], *row) for zone, *row in _TABLE]

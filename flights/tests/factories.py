@@ -1,5 +1,5 @@
 import string
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import factory
@@ -38,3 +38,18 @@ class FlightFactory(factory.django.DjangoModelFactory):
     arrives_at = factory.LazyAttribute(lambda o: o.departs_at + timedelta(hours=2, minutes=15))
     capacity = 60
     price = Decimal("129.99")
+
+
+def local_flight(origin, destination, day, hour: int = 10, *, price="120.00", number=None, **fields):
+    """A two-hour flight leaving `origin` at `hour` o'clock on its local `day`."""
+    departs = datetime.combine(day, time(hour), tzinfo=origin.zone)
+    if number:
+        fields["number"] = number
+    return FlightFactory(
+        origin=origin,
+        destination=destination,
+        departs_at=departs,
+        arrives_at=departs + timedelta(hours=2),
+        price=Decimal(price),
+        **fields,
+    )

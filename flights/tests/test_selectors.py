@@ -6,10 +6,10 @@ from django.db import connection
 from django.utils import timezone
 
 from flights.models import Flight
+from flights.places import airports_matching
 from flights.selectors import (
     FLIGHT_COLUMNS,
     SearchQuery,
-    airports_matching,
     bookable_flights,
     bookable_flights_sql,
     flight_search,

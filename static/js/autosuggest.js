@@ -4,6 +4,7 @@
   const form = document.querySelector("form[data-suggest-url]");
   if (!form) return;
   const url = form.dataset.suggestUrl;
+  const originInput = document.getElementById("id_origin");
 
   function setUp(input) {
     const list = document.getElementById(`${input.id}-suggestions`);
@@ -78,10 +79,14 @@
     async function fetchSuggestions() {
       const query = input.value.trim();
       if (query.length < 2) { close(); return; }
-      if (query === lastQuery && options.length) { render(options); return; }
-      lastQuery = query;
+      // For To, what From holds: the places flown to from there come first.
+      const origin = input !== originInput && originInput ? originInput.value.trim() : "";
+      const params = new URLSearchParams({ q: query });
+      if (origin) params.set("origin", origin);
+      if (params.toString() === lastQuery && options.length) { render(options); return; }
+      lastQuery = params.toString();
       try {
-        const response = await fetch(`${url}?q=${encodeURIComponent(query)}`, { headers: { Accept: "application/json" } });
+        const response = await fetch(`${url}?${params}`, { headers: { Accept: "application/json" } });
         if (!response.ok) return;
         const data = await response.json();
         if (input.value.trim() === query) render(data.results);
