@@ -47,6 +47,22 @@ def window_letters(layout: str = DEFAULT_LAYOUT) -> tuple[str, str]:
     return letters[0], letters[-1]
 
 
+SEAT_KINDS = ("window", "aisle", "middle")
+
+
+def seat_kinds(capacity: int, layout: str = DEFAULT_LAYOUT) -> dict[str, tuple[str, ...]]:
+    """The seat letters of each kind that this cabin really has, for the seat map's legend:
+    {"window": ("A", "F"), "aisle": ("C", "D"), "middle": ("B", "E")} for a 3-3 cabin; a 2-2
+    cabin has no "middle" key. Kinds in SEAT_KINDS order, letters in row order; a cabin smaller
+    than one row names only the seats it has."""
+    letters: dict[str, list[str]] = {kind: [] for kind in SEAT_KINDS}
+    for seat in cabin(capacity, layout):
+        if seat.row > 1:
+            break  # every full row has the first row's seats; a short row has fewer
+        letters[seat.kind].append(seat.letter)
+    return {kind: tuple(found) for kind, found in letters.items() if found}
+
+
 @lru_cache(maxsize=64)
 def cabin(capacity: int, layout: str = DEFAULT_LAYOUT) -> tuple[Seat, ...]:
     """Every seat of a cabin, row by row, left to right."""
