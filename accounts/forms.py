@@ -7,15 +7,23 @@ from django.urls import reverse
 
 from .models import User
 
+# The autocomplete tokens of a person's own name and address (WCAG 1.3.5): browsers and
+# password managers fill them in, and assistive technology can tell what each field asks.
+NAME_WIDGETS = {
+    "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
+    "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+}
+
 
 class SignupForm(UserCreationForm):
-    first_name = forms.CharField(label="First name", max_length=150)
-    last_name = forms.CharField(label="Last name", max_length=150)
+    first_name = forms.CharField(label="First name", max_length=150, widget=NAME_WIDGETS["first_name"])
+    last_name = forms.CharField(label="Last name", max_length=150, widget=NAME_WIDGETS["last_name"])
 
     class Meta:
         model = User
         fields = ("first_name", "last_name", "email")
         labels = {"email": "E-mail address"}
+        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email"})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,18 +54,29 @@ def zone_choices() -> list[tuple[str, str]]:
 
 
 class ProfileForm(forms.ModelForm):
-    """Names and e-mail choices; staff also choose the zone their dashboard counts days in."""
+    """Names, e-mail choices and the person's time zone: the clock of the times that belong to
+    no airport (booking_site.lib.viewer_zone); for staff also the days their dashboard counts."""
 
-    time_zone = forms.ChoiceField(label="Time zone for the staff dashboard", required=False, choices=zone_choices)
+    time_zone = forms.ChoiceField(
+        label="Your time zone",
+        required=False,
+        choices=zone_choices,
+        help_text="For times that belong to no airport, such as alerts, seat holds and downloads; "
+        "Automatic uses your browser's. Flight times are always local to each airport.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if not (self.instance and self.instance.is_staff):
-            del self.fields["time_zone"]
+        self.fields["time_zone"].choices = [("", "Automatic"), *zone_choices()[1:]]
+        if self.instance and self.instance.is_staff:
+            self.fields[
+                "time_zone"
+            ].help_text += f" The staff dashboard counts days in it (Automatic: the site's, {settings.TIME_ZONE})."
 
     class Meta:
         model = User
         fields = ("first_name", "last_name", "email_new_routes", "email_monthly_report", "time_zone")
+        widgets = NAME_WIDGETS
         help_texts = {
             "email_new_routes": "An evening e-mail now and then, when we open new routes while you have no "
             "trip booked. Each one has a link to stop them.",

@@ -44,10 +44,9 @@ class User(AbstractUser):
     email_new_routes = models.BooleanField("E-mail me about new routes", default=True, db_default=True)
     # The monthly activity report on the 1st (bookings/services/monthly_report.py).
     email_monthly_report = models.BooleanField("E-mail me a monthly summary of my trips", default=True, db_default=True)
-    # Staff: the zone the staff dashboard counts days in ("" = the site's TIME_ZONE).
-    time_zone = models.CharField(
-        "Time zone for the staff dashboard", max_length=64, blank=True, default="", db_default=""
-    )
+    # The clock of times that belong to no airport (booking_site.lib.viewer_zone; "" = the
+    # browser's, else the site's TIME_ZONE), and for staff the days the dashboard counts.
+    time_zone = models.CharField("Time zone", max_length=64, blank=True, default="", db_default="")
     # Written at most once an hour per user by accounts.middleware.LastSeenMiddleware.
     last_seen_at = models.DateTimeField("last seen", null=True, blank=True)
     last_nudged_at = models.DateTimeField("last new-routes e-mail", null=True, blank=True)

@@ -24,9 +24,21 @@ def refund_due(price: Decimal, *, departs_at: datetime, at: datetime) -> Decimal
     return (price * settings.REFUND_LATE_PERCENT / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _count(number: int, unit: str) -> str:
+    return f"{number} {unit}{'' if number == 1 else 's'}"
+
+
 def fare_rule_text() -> str:
     return (
-        f"Full refund when you cancel at least {settings.REFUND_FULL_DAYS} days before departure; "
+        f"Full refund when you cancel at least {_count(settings.REFUND_FULL_DAYS, 'day')} before departure; "
         f"{settings.REFUND_LATE_PERCENT}% of the fare after that, until "
-        f"{settings.CANCELLATION_CUTOFF_HOURS} hours before departure."
+        f"{_count(settings.CANCELLATION_CUTOFF_HOURS, 'hour')} before departure."
     )
+
+
+def cancellation_promise() -> str:
+    """The fare rule in one line, for the home page: what a passenger may count on, no more."""
+    hours, days = settings.CANCELLATION_CUTOFF_HOURS, settings.REFUND_FULL_DAYS
+    until = f"until {_count(hours, 'hour')} before departure" if hours else "any time before departure"
+    refund = f"full refund up to {_count(days, 'day')} before" if days else "full refund"
+    return f"Change of plans? Cancel online {until}; {refund}."

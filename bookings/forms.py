@@ -91,35 +91,47 @@ def _clean_name(value: str) -> str:
     return " ".join((value or "").split())
 
 
+def _autocomplete(index: int, token: str) -> str:
+    """Passenger 1 is usually the person booking: their own details ("given-name"). Each other
+    passenger is a person of their own, a section of the form ("section-passenger2 given-name"),
+    so a browser fills them from another saved contact, never with the booker's name again."""
+    return token if index == 1 else f"section-passenger{index} {token}"
+
+
 class PassengerForm(forms.Form):
     """Checkout step 2: each passenger's name as on the passport, and date of birth when the
-    site asks for it (ASK_DATE_OF_BIRTH)."""
+    site asks for it (ASK_DATE_OF_BIRTH). Passenger 1 starts as the account holder (`holder`),
+    to keep or change."""
 
-    def __init__(self, *args, tickets=(), ask_date_of_birth: bool = False, **kwargs):
+    def __init__(self, *args, tickets=(), ask_date_of_birth: bool = False, holder=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.tickets = list(tickets)
         self.ask_date_of_birth = ask_date_of_birth
         for index, ticket in enumerate(self.tickets, start=1):
             first, last = (ticket.passenger_name[: -len(ticket.last_name)].strip(), ticket.last_name)
+            if not ticket.last_name and index == 1 and holder is not None:
+                first, last = _clean_name(holder.first_name), _clean_name(holder.last_name)
             self.fields[f"first_names_{index}"] = forms.CharField(
                 label="Given names",
                 max_length=60,
                 required=False,
-                initial=first if ticket.last_name else "",
-                widget=forms.TextInput(attrs={"autocomplete": "given-name" if index == 1 else "off"}),
+                initial=first[:60],
+                widget=forms.TextInput(attrs={"autocomplete": _autocomplete(index, "given-name")}),
             )
             self.fields[f"last_name_{index}"] = forms.CharField(
                 label="Last name",
                 max_length=38,
-                initial=last,
-                widget=forms.TextInput(attrs={"autocomplete": "family-name" if index == 1 else "off"}),
+                initial=last[:38],
+                widget=forms.TextInput(attrs={"autocomplete": _autocomplete(index, "family-name")}),
                 error_messages={"required": f"Enter the last name of passenger {index}, as on the passport."},
             )
             if ask_date_of_birth:
                 self.fields[f"date_of_birth_{index}"] = forms.DateField(
                     label="Date of birth",
                     initial=ticket.date_of_birth,
-                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                    widget=forms.DateInput(
+                        attrs={"type": "date", "autocomplete": _autocomplete(index, "bday")}, format="%Y-%m-%d"
+                    ),
                     error_messages={
                         "required": f"Enter the date of birth of passenger {index}.",
                         "invalid": "Enter a date like 1990-04-23.",
@@ -195,9 +207,15 @@ class PaymentForm(forms.Form):
     )
     expiry = forms.CharField(
         label="Expiry date (MM/YY)",
-        max_length=7,
-        widget=forms.TextInput(attrs={"autocomplete": "cc-exp", "inputmode": "numeric", "placeholder": "MM/YY"}),
-        error_messages={"required": "Enter the card's expiry date, like 08/29."},
+        max_length=12,
+        # data-card-expiry: static/js/checkout.js writes it as MM/YY while it is typed.
+        widget=forms.TextInput(
+            attrs={"autocomplete": "cc-exp", "inputmode": "numeric", "placeholder": "MM/YY", "data-card-expiry": ""}
+        ),
+        error_messages={
+            "required": "Enter the card's expiry date, like 08/29.",
+            "max_length": "Enter the expiry date as MM/YY, like 08/29.",
+        },
     )
     cvc = forms.CharField(
         label="Security code (CVC)",
@@ -215,7 +233,9 @@ class PaymentForm(forms.Form):
         return number
 
     def clean_expiry(self) -> tuple[int, int]:
-        match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", self.cleaned_data["expiry"])
+        """The month and four-digit year of "12/29", "1229", "12 / 2029", "12-29", "122029"."""
+        compact = "".join(self.cleaned_data["expiry"].split())
+        match = re.fullmatch(r"(\d{1,2})[/.-](\d{2}|\d{4})", compact) or re.fullmatch(r"(\d{2})(\d{2}|\d{4})", compact)
         if not match or not 1 <= int(match[1]) <= 12:
             raise forms.ValidationError("Enter the expiry date as MM/YY, like 08/29.")
         month, year = int(match[1]), int(match[2])
@@ -243,25 +263,40 @@ class PaymentForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    """Which passengers to cancel. `confirm` is set on the second step, after the refund due
-    has been shown."""
+    """Which passengers to cancel (`scope` "some"), or the whole booking (`scope` "whole").
+    Nobody is chosen to begin with, and cancelling everyone is a choice of its own, never a
+    default. `confirm` is set on the second step, after the refund due has been shown, with
+    the refund total shown then (`quoted`)."""
 
+    SOME = "some"
+    WHOLE = "whole"
+
+    scope = forms.ChoiceField(
+        choices=[(SOME, "Some passengers"), (WHOLE, "The whole booking")], required=False, widget=forms.HiddenInput
+    )
     tickets = forms.TypedMultipleChoiceField(
         label="Passengers to cancel",
         coerce=int,
+        required=False,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "required": "Choose at least one passenger to cancel.",
-            "invalid_choice": "That passenger is not on this booking, or is already cancelled.",
-        },
+        error_messages={"invalid_choice": "That passenger is not on this booking, or is already cancelled."},
     )
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # The refund total the review showed, as "130.00": a different total now is reviewed again.
+    quoted = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
 
     def __init__(self, *args, tickets=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tickets"].choices = [
             (ticket.pk, f"{ticket.passenger_name} (seat {ticket.seat})") for ticket in tickets
         ]
+
+    def clean(self):
+        data = super().clean()
+        data["whole"] = data.get("scope") == self.WHOLE
+        if not data["whole"] and "tickets" not in self.errors and not data.get("tickets"):
+            self.add_error("tickets", "Choose at least one passenger to cancel.")
+        return data
 
 
 class ManageBookingForm(forms.Form):

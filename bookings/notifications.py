@@ -1,6 +1,7 @@
 """The JSON context our booking e-mails are rendered from (the outbox stores it as it is)."""
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.conf import settings
 from django.urls import reverse
@@ -9,7 +10,8 @@ from accounts.unsubscribe import unsubscribe_token
 from booking_site.lib.formats import local_datetime, money
 from flights.models import Flight
 
-from .models import Booking, Ticket
+from .models import Booking, Payment, Ticket
+from .payments import REFUND_ARRIVES_WITHIN, card_words
 
 
 def _local(moment, zone) -> str:
@@ -60,3 +62,17 @@ def booking_email_context(booking: Booking, flight: Flight, tickets: Iterable[Ti
     if not booking.is_cancelled:
         context["calendar_url"] = absolute_url("bookings:calendar", booking.reference)
     return context
+
+
+def refund_context(booking: Booking, payment: Payment | None, *, refund: Decimal, refunded_before: Decimal) -> dict:
+    """What a cancellation e-mail says about money: what was charged, what goes back now
+    (`refund`), what went back earlier (`refunded_before`), to which card and how soon."""
+    charged = payment.amount if payment is not None else booking.total_price
+    brand, last4 = (payment.card_brand, payment.card_last4) if payment is not None else ("", "")
+    return {
+        "charged": money(charged, style="code"),
+        "refund": money(refund, style="code") if refund else "",
+        "refunded_before": money(refunded_before, style="code") if refunded_before else "",
+        "refund_to": card_words(brand=brand, last4=last4),
+        "refund_within": REFUND_ARRIVES_WITHIN,
+    }

@@ -50,6 +50,21 @@ class PaymentProvider(Protocol):
         """Give back `amount` of the charge `reference`; the same key refunds once."""
 
 
+# How long a refund takes to reach the card once the provider has it (banks take a few working
+# days): what e-mails and pages promise passengers.
+REFUND_ARRIVES_WITHIN = "5–10 working days"
+
+
+def card_words(*, brand: str, last4: str) -> str:
+    """The card a refund goes back to, as a passenger reads it: "your Visa card ending 4242";
+    "the card you paid with" when the payment kept no digits."""
+    if not last4:
+        return "the card you paid with"
+    if brand and brand != "Card":
+        return f"your {brand} card ending {last4}"
+    return f"your card ending {last4}"
+
+
 def card_brand(number: str) -> str:
     if number.startswith("4"):
         return "Visa"

@@ -1,7 +1,11 @@
 """Reads for bookings: a passenger's trips, checkouts in progress, seats and the manifest."""
 
+from dataclasses import dataclass
+from itertools import groupby
+
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import get_text_list
 
 from accounts.models import User
 from booking_site.lib.text import fold
@@ -22,21 +26,37 @@ def _with_details(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
     )
 
 
-def bookings_upcoming(*, user: User) -> QuerySet[Booking]:
-    """The user's bookings on flights that have not departed, soonest first (cancelled too)."""
-    return _with_details(
-        Booking.objects.filter(WAS_PAID, user=user, flight__departs_at__gt=timezone.now()).order_by(
-            "flight__departs_at", "pk"
-        )
-    )
+@dataclass(frozen=True)
+class BookingSections:
+    """ "My bookings", section by section."""
+
+    upcoming: list[Booking]  # confirmed, flight not departed: soonest first
+    past: list[Booking]  # confirmed, flight departed: most recent first
+    cancelled: list[Booking]  # cancelled by the passenger or with the flight: latest first
 
 
-def bookings_past(*, user: User) -> QuerySet[Booking]:
-    """The user's bookings on flights that have departed, most recent first."""
-    return _with_details(
-        Booking.objects.filter(WAS_PAID, user=user, flight__departs_at__lte=timezone.now()).order_by(
-            "-flight__departs_at", "-pk"
-        )
+def bookings_by_section(*, user: User) -> BookingSections:
+    """The user's paid bookings and their history, in the sections "My bookings" shows: a
+    cancelled booking is no trip, upcoming or past, whenever its flight was. Two queries
+    (the bookings with flights, airports and payments; their tickets), however many."""
+    now = timezone.now()
+    bookings = list(bookings_listed(user=user))
+    confirmed = [booking for booking in bookings if booking.status == Booking.Status.CONFIRMED]
+    return BookingSections(
+        upcoming=sorted(
+            (booking for booking in confirmed if booking.flight.departs_at > now),
+            key=lambda booking: (booking.flight.departs_at, booking.pk),
+        ),
+        past=sorted(
+            (booking for booking in confirmed if booking.flight.departs_at <= now),
+            key=lambda booking: (booking.flight.departs_at, booking.pk),
+            reverse=True,
+        ),
+        cancelled=sorted(
+            (booking for booking in bookings if booking.status == Booking.Status.CANCELLED),
+            key=lambda booking: (booking.cancelled_at or booking.created_at, booking.pk),
+            reverse=True,
+        ),
     )
 
 
@@ -101,6 +121,63 @@ def seat_map(*, flight: Flight, taken: set[str] | None = None) -> list[tuple[int
         (row, [{"seat": seat, "taken": seat.label in taken} for seat in seats])
         for row, seats in seating.rows(flight.capacity, flight.layout)
     ]
+
+
+# Rows with no free seat, this many or more in a row, fold into one line of the flight page's
+# map: a busy 180-seat cabin stays short enough to scroll on a phone.
+FOLD_TAKEN_ROWS = 2
+
+
+@dataclass(frozen=True)
+class FlightSeatMap:
+    """The flight page's seat map. `columns`: one whole row's seats (letters across, aisles
+    after some). `sections`: in cabin order, {"row": number, "seats": [{"seat", "taken",
+    "passenger"}]} (`passenger`: the party member, from 1, who has that seat chosen, or None),
+    or {"taken_rows": (first, last)} for a run of rows with no seat free. `kinds`: the legend's
+    (kind, letters) pairs, such as ("window", "A and F"), only for kinds the cabin has.
+    `any_free` and `any_taken` say which seat states the legend needs."""
+
+    columns: tuple[seating.Seat, ...]
+    sections: list[dict]
+    kinds: list[tuple[str, str]]
+    any_free: bool
+    any_taken: bool
+
+
+def flight_seat_map(*, flight: Flight, taken: set[str], chosen: dict[str, int] | None = None) -> FlightSeatMap:
+    """The seat map the flight page draws, from `taken` (taken_seats) and the party's `chosen`
+    seats (label -> passenger number): rows, runs of FOLD_TAKEN_ROWS or more fully taken rows
+    folded into one section, and a legend built from the cabin's own layout."""
+    chosen = chosen or {}
+    rows = []
+    for row, seats in seating.rows(flight.capacity, flight.layout):
+        items = [
+            {
+                "seat": seat,
+                "taken": seat.label in taken,
+                "passenger": None if seat.label in taken else chosen.get(seat.label),
+            }
+            for seat in seats
+        ]
+        rows.append({"row": row, "seats": items, "full": all(item["taken"] for item in items)})
+    sections: list[dict] = []
+    for full, group in groupby(rows, key=lambda row: row["full"]):
+        run = list(group)
+        if full and len(run) >= FOLD_TAKEN_ROWS:
+            sections.append({"taken_rows": (run[0]["row"], run[-1]["row"])})
+        else:
+            sections.extend(run)
+    labels = set(seating.seat_labels(flight.capacity, flight.layout))
+    return FlightSeatMap(
+        columns=tuple(seat for seat in seating.cabin(flight.capacity, flight.layout) if seat.row == 1),
+        sections=sections,
+        kinds=[
+            (kind, get_text_list(list(letters), "and"))
+            for kind, letters in seating.seat_kinds(flight.capacity, flight.layout).items()
+        ],
+        any_free=bool(labels - taken),
+        any_taken=bool(labels & taken),
+    )
 
 
 def seats_in_use(*, flight_id: int) -> set[str]:

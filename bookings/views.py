@@ -5,7 +5,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.text import get_text_list
 from django.views.decorators.http import require_http_methods, require_safe
 
 from booking_site.lib.http import client_address, client_network
@@ -19,6 +23,7 @@ from .exceptions import BookingError, CancellationClosed, HoldLimitReached, Seat
 from .fares import cancellation_deadline, fare_rule_text, refund_due
 from .forms import CancelForm, SeatForm, passenger_count
 from .models import Booking
+from .payments import REFUND_ARRIVES_WITHIN, card_words
 from .views_checkout import checkout_url
 
 
@@ -34,9 +39,10 @@ def flight_book(request, flight_id: int):
     flight = _bookable_flight(flight_id)
     taken = selectors.taken_seats(flight_id=flight.pk)
     free = seating.free_seats(flight.capacity, flight.layout, taken)
+    lost: list[str] = []
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
+            return _account_first(request, flight)
         count = passenger_count(request.POST.get("passengers"))
         form = SeatForm(request.POST, passengers=count, free_seats=free, cabin_labels=flight.seat_labels())
         if not form.is_valid() and "token" in form.errors:
@@ -68,7 +74,8 @@ def flight_book(request, flight_id: int):
                 return redirect(checkout_url(booking))
     else:
         count = passenger_count(request.GET.get("passengers"))
-        form = SeatForm(passengers=count, free_seats=free)
+        initial, lost = _seats_from_query(request.GET, count, free, flight)
+        form = SeatForm(passengers=count, free_seats=free, initial=initial)
     seats_left = max(flight.capacity - len(taken), 0)
     return render(
         request,
@@ -82,10 +89,58 @@ def flight_book(request, flight_id: int):
             "open_for_booking": not flight.is_cancelled and flight.departs_at > timezone.now(),
             "enough_seats": seats_left >= count,
             "passenger_choices": range(1, settings.MAX_PASSENGERS_PER_BOOKING + 1),
-            "seat_map": selectors.seat_map(flight=flight, taken=taken),
+            "seat_map": selectors.flight_seat_map(flight=flight, taken=taken, chosen=_chosen_seats(form)),
+            "lost_seats": get_text_list(lost, "and"),
+            "lost_count": len(lost),
             "hold_minutes": settings.BOOKING_HOLD_MINUTES,
         },
     )
+
+
+def _account_first(request, flight: Flight):
+    """The flight page's "Log in to book" or "Sign up" (an anonymous visitor's POST): to that
+    page, with a `next` that brings the visitor back to this flight with the
+    party size and the seats chosen, as the query `_seats_from_query` reads."""
+    count = passenger_count(request.POST.get("passengers"))
+    cabin = set(flight.seat_labels())
+    query = {"passengers": count}
+    for index in range(1, count + 1):
+        label = request.POST.get(f"seat_{index}", "")
+        if label in cabin:
+            query[f"seat_{index}"] = label
+    back = f"{reverse('bookings:book', args=[flight.pk])}?{urlencode(query)}"
+    # Which button: in the action's query (a button's own name and value would be lost when
+    # site.js disables the buttons against a double submit).
+    account_page = "accounts:signup" if request.GET.get("account") == "signup" else "accounts:login"
+    return redirect_to_login(back, reverse(account_page))
+
+
+def _seats_from_query(query, count: int, free, flight: Flight) -> tuple[dict[str, str], list[str]]:
+    """The seats a link to the flight page names (`seat_1=7C&seat_2=7D`, as after logging in):
+    (initial values for the seat fields that are still free, the labels taken meanwhile).
+    Anything else (no such seat, the same seat twice) is left out: that passenger's field
+    starts at "Choose for me"."""
+    free_labels = {seat.label for seat in free}
+    cabin = set(flight.seat_labels())
+    initial, lost = {}, []
+    for index in range(1, count + 1):
+        label = query.get(f"seat_{index}", "").strip().upper()
+        if label in free_labels and label not in initial.values():
+            initial[f"seat_{index}"] = label
+        elif label in cabin and label not in free_labels:
+            lost.append(label)
+    return initial, lost
+
+
+def _chosen_seats(form: SeatForm) -> dict[str, int]:
+    """Seat label -> passenger number (from 1) for the seats the form has chosen, so that the
+    map shows them as the party's before any script runs."""
+    chosen: dict[str, int] = {}
+    for index, field in enumerate(form.seat_fields(), start=1):
+        label = field.value()
+        if label and label not in chosen:
+            chosen[label] = index
+    return chosen
 
 
 def _form_after_seat_clash(request, count: int, free, error: SeatTaken, flight: Flight) -> SeatForm:
@@ -103,12 +158,9 @@ def _form_after_seat_clash(request, count: int, free, error: SeatTaken, flight: 
     kept = {data.get(f"seat_{index}") for index in range(1, count + 1)}
     open_seats = [seat for seat in free if seat.label not in kept]  # not one the party already has
     for index, label in lost.items():
-        others = ", ".join(seat.label for seat in seating.nearest_free(by_label[label], open_seats))
-        form.add_error(
-            f"seat_{index}",
-            f"Seat {label} was just taken by someone else."
-            + (f" Nearby free seats: {others}." if others else " Choose another seat."),
-        )
+        others = [seat.label for seat in seating.nearest_free(by_label[label], open_seats)]
+        nearby = f" Nearby free seat{pluralize(others)}: {', '.join(others)}." if others else " Choose another seat."
+        form.add_error(f"seat_{index}", f"Seat {label} was just taken by someone else.{nearby}")
     if not lost:  # taken in the race, but not one the passenger chose: say so plainly
         form.add_error(None, error.message)
     return form
@@ -116,13 +168,15 @@ def _form_after_seat_clash(request, count: int, free, error: SeatTaken, flight: 
 
 @login_required
 def booking_list(request):
+    sections = selectors.bookings_by_section(user=request.user)
     return render(
         request,
         "bookings/booking_list.html",
         {
             "on_hold": selectors.bookings_on_hold(user=request.user),
-            "upcoming": selectors.bookings_upcoming(user=request.user),
-            "past": selectors.bookings_past(user=request.user),
+            "upcoming": sections.upcoming,
+            "past": sections.past,
+            "cancelled": sections.cancelled,
         },
     )
 
@@ -151,6 +205,9 @@ def booking_detail(request, reference: str):
             "cancellation_deadline": deadline,
             "fare_rule": fare_rule_text(),
             "refunded": sum(ticket.refund_amount or 0 for ticket in booking.tickets.all()),
+            "paid": _paid(booking),
+            "refund_to": _refund_to(booking),
+            "refund_within": REFUND_ARRIVES_WITHIN,
             "owner": request.user.is_authenticated and booking.user_id == request.user.pk,
         },
     )
@@ -159,8 +216,11 @@ def booking_detail(request, reference: str):
 @booking_visitor_required
 @require_http_methods(["GET", "POST"])
 def booking_cancel(request, reference: str):
-    """Cancel some or all passengers in two steps: choose them (each with the refund due),
-    then confirm the total refund. A repeated confirm finds nothing left to cancel."""
+    """Cancel some passengers or the whole booking in two steps: choose (nobody is ticked to
+    begin with; the whole booking is a separate choice), then review exactly who goes and the
+    refund, and confirm. Confirming everyone needs the whole-booking choice, and a refund that
+    changed since the review is shown again: neither happens behind the passenger's back.
+    A repeated confirm finds nothing left to cancel."""
     booking = booking_for_request(request, reference)
     active = [ticket for ticket in booking.tickets.all() if ticket.is_active]
     flight = booking.flight
@@ -172,37 +232,65 @@ def booking_cancel(request, reference: str):
             messages.add_message(request, level, text)
         return redirect("bookings:detail", reference=booking.reference)
     refunds = {ticket.pk: refund_due(ticket.price, departs_at=flight.departs_at, at=now) for ticket in active}
-    context = {"booking": booking, "flight": flight, "fare_rule": fare_rule_text(), "refunds": refunds}
+    context = {
+        "booking": booking,
+        "flight": flight,
+        "fare_rule": fare_rule_text(),
+        "refunds": refunds,
+        "active": active,
+        "refund_all": sum(refunds.values()),
+        "refund_to": _refund_to(booking),
+        "refund_within": REFUND_ARRIVES_WITHIN,
+    }
     if request.method == "GET":
-        form = CancelForm(tickets=active)
-        return render(
-            request,
-            "bookings/booking_cancel.html",
-            {**context, "form": form, "active": active, "checked": set(refunds)},
-        )
+        return render(request, "bookings/booking_cancel.html", {**context, "form": CancelForm(tickets=active)})
     # Every ticket of the booking is a valid choice here: one cancelled by a first submit
     # is then "nothing left to do", not an error.
     form = CancelForm(request.POST, tickets=booking.tickets.all())
     if not form.is_valid():
         checked = {ticket.pk for ticket in active if str(ticket.pk) in request.POST.getlist("tickets")}
-        return render(
-            request, "bookings/booking_cancel.html", {**context, "form": form, "active": active, "checked": checked}
-        )
-    chosen_ids = form.cleaned_data["tickets"]
-    chosen = [ticket for ticket in active if ticket.pk in chosen_ids]
-    if chosen and not form.cleaned_data["confirm"]:
+        return render(request, "bookings/booking_cancel.html", {**context, "form": form, "checked": checked})
+    data = form.cleaned_data
+    chosen = active if data["whole"] else [ticket for ticket in active if ticket.pk in data["tickets"]]
+    if not chosen:
+        _cancel_passengers(request, booking, [])
+        return redirect("bookings:detail", reference=booking.reference)
+    refund_total = sum(refunds[ticket.pk] for ticket in chosen)
+    everyone = len(chosen) == len(active)
+    notice = ""
+    if data["confirm"] and everyone and not data["whole"]:
+        notice = "Nobody else on this booking is still flying, so this cancels the whole booking."
+    elif data["confirm"] and data["quoted"] and data["quoted"] != f"{refund_total:.2f}":
+        notice = f"The refund has changed since you looked: it is now {money(refund_total)}."
+    if not data["confirm"] or notice:
+        chosen_ids = {ticket.pk for ticket in chosen}
         return render(
             request,
             "bookings/booking_cancel_review.html",
             {
                 **context,
                 "chosen": [(ticket, refunds[ticket.pk]) for ticket in chosen],
-                "refund_total": sum(refunds[ticket.pk] for ticket in chosen),
-                "whole": len(chosen) == len(active),
+                "staying": [ticket for ticket in active if ticket.pk not in chosen_ids],
+                "refund_total": refund_total,
+                "quoted": f"{refund_total:.2f}",
+                "whole": everyone,
+                "notice": notice,
             },
         )
-    _cancel_passengers(request, booking, chosen_ids if chosen else [])
+    _cancel_passengers(request, booking, [ticket.pk for ticket in chosen])
     return redirect("bookings:detail", reference=booking.reference)
+
+
+def _paid(booking: Booking):
+    """What the passenger was charged for this booking."""
+    payment = getattr(booking, "payment", None)  # None for a booking never paid
+    return payment.amount if payment is not None else booking.total_price
+
+
+def _refund_to(booking: Booking) -> str:
+    """ "your Visa card ending 4242": where this booking's refunds go."""
+    payment = getattr(booking, "payment", None)  # None for a booking never paid
+    return card_words(brand=payment.card_brand if payment else "", last4=payment.card_last4 if payment else "")
 
 
 def _cancel_refusal(booking: Booking, active: list, now) -> tuple[int, str] | None:
@@ -230,8 +318,10 @@ def _cancel_passengers(request, booking: Booking, ticket_ids: list[int]) -> None
         return
     refund = sum(ticket.refund_amount for ticket in cancelled)
     names = ", ".join(ticket.passenger_name for ticket in cancelled)
-    messages.success(
-        request,
-        f"Cancelled: {names}. A refund of {money(refund)} is on its way to your card. "
-        "We have e-mailed you a confirmation.",
+    refund_words = (
+        f"A refund of {money(refund)} is on its way to {_refund_to(booking)}; "
+        f"it usually arrives within {REFUND_ARRIVES_WITHIN}."
+        if refund
+        else "No refund is due under the fare rule."
     )
+    messages.success(request, f"Cancelled: {names}. {refund_words} We have e-mailed you a confirmation.")

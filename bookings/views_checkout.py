@@ -11,8 +11,12 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from booking_site.lib.formats import local_moment
+
 from . import selectors, services
+from .airport_times import airport_steps
 from .exceptions import BookingError, HoldExpired, PaymentDeclined
+from .fares import cancellation_deadline, fare_rule_text
 from .forms import PassengerForm, PaymentForm
 from .models import Booking, Ticket
 from .payments import TestPaymentProvider
@@ -67,7 +71,7 @@ def checkout_passengers(request, reference: str):
         return elsewhere
     tickets = _held_tickets(booking)
     ask = settings.ASK_DATE_OF_BIRTH
-    form = PassengerForm(request.POST or None, tickets=tickets, ask_date_of_birth=ask)
+    form = PassengerForm(request.POST or None, tickets=tickets, ask_date_of_birth=ask, holder=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             services.booking_set_passengers(user=request.user, booking_id=booking.pk, passengers=form.passengers())
@@ -143,8 +147,22 @@ def checkout_done(request, reference: str):
     if not booking.is_confirmed:
         return redirect("bookings:detail", reference=booking.reference)
     tickets = [ticket for ticket in booking.tickets.all() if ticket.is_active]
+    flight = booking.flight
+    departure_day = flight.departs_local_date()
+    steps = [
+        (step, local_moment(step.at, flight.origin.zone).date() != departure_day)
+        for step in airport_steps(flight.departs_at)
+    ]
     return render(
         request,
         "bookings/checkout_done.html",
-        {"booking": booking, "flight": booking.flight, "tickets": tickets, "step": 4},
+        {
+            "booking": booking,
+            "flight": flight,
+            "tickets": tickets,
+            "step": 4,
+            "airport_steps": steps,  # (step, falls on the day before departure)
+            "cancellation_deadline": cancellation_deadline(flight.departs_at),
+            "fare_rule": fare_rule_text(),
+        },
     )

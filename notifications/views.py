@@ -10,6 +10,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from booking_site.lib.formats import format_local
+from booking_site.lib.viewer_zone import request_zone
+
 from .models import Alert
 from .services import alerts_mark_read
 
@@ -22,6 +25,11 @@ def alert_list(request):
     """The user's alerts, newest first; unread ones highlighted. Only the user's own."""
     alerts = Alert.objects.filter(user_id=request.user.pk).order_by("-created_at", "-pk")
     page = Paginator(alerts, ALERTS_PER_PAGE).get_page(request.GET.get("page"))
+    # When each arrived, on the reader's clock (an alert belongs to no airport).
+    zone = request_zone(request)
+    page.object_list = list(page.object_list)
+    for alert in page.object_list:
+        alert.arrived = format_local(alert.created_at, zone, "D j M Y, H:i T")
     return render(request, "notifications/alert_list.html", {"page": page})
 
 

@@ -8,7 +8,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from booking_site.lib.formats import money
 from flights.models import Flight
 from flights.search_cache import search_cache_invalidate
 from notifications.services import outbox_enqueue
@@ -16,7 +15,7 @@ from notifications.services import outbox_enqueue
 from ..exceptions import BookingError, CancellationClosed, FlightBusy
 from ..fares import cancellation_deadline, refund_due
 from ..models import Booking, Payment, Ticket
-from ..notifications import booking_email_context
+from ..notifications import booking_email_context, refund_context
 from ..payments import payment_provider
 from .common import flight_locked, release_lapsed_holds_locked
 
@@ -62,20 +61,21 @@ def booking_cancel(*, user: User, booking_id: int, ticket_ids: list[int] | None 
             booking.save(update_fields=["status", "cancelled_at"])
         Flight.objects.filter(pk=flight.pk).update(seats_booked=F("seats_booked") - len(chosen))
         refund = sum(ticket.refund_amount for ticket in chosen)
-        _refund_locked(booking, refund, key=f"cancel-{booking.reference}-" + "-".join(str(t.pk) for t in chosen))
+        payment = Payment.objects.filter(booking=booking).first()
+        refunded_before = payment.refunded_amount if payment is not None else 0
+        _refund_locked(payment, refund, key=f"cancel-{booking.reference}-" + "-".join(str(t.pk) for t in chosen))
         still_flying = [ticket for ticket in tickets if ticket.is_active]
         context = booking_email_context(booking, flight, still_flying or chosen, name=user.first_name)
+        context.update(refund_context(booking, payment, refund=refund, refunded_before=refunded_before))
         context["cancelled"] = [ticket.passenger_name for ticket in chosen]
-        context["refund"] = money(refund, style="code") if refund else ""
         context["still_flying"] = booking.is_confirmed
         outbox_enqueue(to=user.email, template="booking_cancelled", user_id=user.pk, context=context)
     return chosen
 
 
-def _refund_locked(booking: Booking, amount, *, key: str) -> None:
+def _refund_locked(payment: Payment | None, amount, *, key: str) -> None:
     """Record `amount` refunded on the booking's payment; the provider is asked after commit
     (never inside the lock), with a key that makes a retry refund once."""
-    payment = Payment.objects.filter(booking=booking).first()
     if payment is None or not amount:
         return
     Payment.objects.filter(pk=payment.pk).update(refunded_amount=F("refunded_amount") + amount)
@@ -128,13 +128,13 @@ def flight_remove(*, flight_id: int) -> str:
             booking.save(update_fields=["status", "cancelled_at", "cancelled_by_staff"])
             if not was_confirmed:
                 continue  # a hold: nothing was paid, nothing to tell
-            _refund_locked(booking, sum(t.refund_amount for t in in_use), key=f"flight-cancelled-{booking.reference}")
-            outbox_enqueue(
-                to=booking.user.email,
-                template="flight_cancelled",
-                user_id=booking.user_id,
-                context=booking_email_context(booking, flight, tickets, name=booking.user.first_name),
-            )
+            refund = sum(t.refund_amount for t in in_use)
+            payment = Payment.objects.filter(booking=booking).first()
+            refunded_before = payment.refunded_amount if payment is not None else 0
+            _refund_locked(payment, refund, key=f"flight-cancelled-{booking.reference}")
+            context = booking_email_context(booking, flight, tickets, name=booking.user.first_name)
+            context.update(refund_context(booking, payment, refund=refund, refunded_before=refunded_before))
+            outbox_enqueue(to=booking.user.email, template="flight_cancelled", user_id=booking.user_id, context=context)
         flight.status = Flight.Status.CANCELLED
         flight.save(update_fields=["status"])  # through save(): the audit trail records it
         Flight.objects.filter(pk=flight.pk).update(seats_booked=F("seats_booked") - released)

@@ -31,8 +31,9 @@ from django.utils import timezone
 from accounts.middleware import last_seen
 from accounts.models import User
 from booking_site.lib.broker import task_publish
-from booking_site.lib.formats import local_timestamp, money
+from booking_site.lib.formats import local_datetime, local_timestamp, money
 from booking_site.lib.jobs import JobReporter, job_claim, job_finish, jobs_stalled_ids
+from booking_site.lib.viewer_zone import person_zone
 from notifications.services import alert_create, outbox_enqueue
 
 from ..models import Booking, BookingExport, Ticket
@@ -330,7 +331,8 @@ def _finish(export: BookingExport, run_id: uuid.UUID, name: str) -> bool:
             context={
                 "name": export.user.display_name,
                 "url": absolute_url("bookings:export", export.pk),
-                "expires": _utc(expires_at),
+                # The passenger's clock (profile zone, else the site's): the download belongs to no airport.
+                "expires": local_datetime(expires_at, person_zone(user=export.user)),
                 "expiry_hours": settings.EXPORT_EXPIRY_HOURS,
                 "what": kind.what,
             },

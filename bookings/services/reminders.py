@@ -27,6 +27,7 @@ from flights.models import Flight
 from notifications.models import OutboxMessage
 from notifications.services import outbox_enqueue
 
+from ..airport_times import AIRPORT_ARRIVAL_BEFORE
 from ..models import Booking, Ticket
 from ..notifications import booking_email_context
 
@@ -35,8 +36,6 @@ logger = logging.getLogger(__name__)
 REMINDER_LEAD = timedelta(hours=24)
 REMINDER_LAST_CALL = timedelta(hours=1)
 REMINDER_RECENT = timedelta(hours=1)
-# What the e-mail asks of passengers: be at the airport this long before departure.
-AIRPORT_ARRIVAL_BEFORE = timedelta(hours=2)
 REMINDER_BATCH = 200
 REMINDER_KEY_PREFIX = "reminder:"
 

@@ -124,7 +124,7 @@ def test_the_whole_checkout_holds_names_pays_and_shows_the_reference_and_eticket
     page = page_text(client.get(response["Location"]))
     seconds = int(re.search(r'data-hold-seconds="(\d+)"', page)[1])
     assert 9 * 60 < seconds <= 10 * 60  # BOOKING_HOLD_MINUTES, just started
-    assert "Seats <strong>4A</strong>, <strong>4B</strong> are held for you" in page
+    assert "Seats <strong>4A</strong> and <strong>4B</strong> are held for you" in page
 
     response = client.post(
         url("checkout_passengers", booking),
@@ -524,8 +524,8 @@ def two_passengers(client):
     return booking, ada, charles
 
 
-def _cancel(client, booking, tickets, *, confirm=False):
-    data = {"tickets": [str(ticket.pk) for ticket in tickets]}
+def _cancel(client, booking, tickets, *, confirm=False, whole=False):
+    data = {"tickets": [str(ticket.pk) for ticket in tickets], "scope": "whole" if whole else "some"}
     if confirm:
         data["confirm"] = "1"
     return client.post(url("cancel", booking), data)
@@ -541,7 +541,10 @@ def test_the_cancel_page_lists_the_active_passengers_with_the_refund_each(client
 
     _cancel(client, booking, [ada], confirm=True)
     page = page_text(client.get(url("cancel", booking)))
-    assert f'value="{ada.pk}"' not in page and f'value="{charles.pk}"' in page
+    assert f'value="{ada.pk}"' not in page
+    # The last passenger left: cancelling them is cancelling the booking, and it says so.
+    assert "Charles Babbage" in page and "is the only passenger still booked" in page
+    assert 'name="tickets"' not in page and 'name="scope" value="whole"' in page
 
 
 def test_reviewing_a_cancellation_shows_the_refund_total_and_changes_nothing(client, two_passengers):
@@ -551,13 +554,15 @@ def test_reviewing_a_cancellation_shows_the_refund_total_and_changes_nothing(cli
     assert response.status_code == 200
     page = page_text(response)
     assert "Cancel 1 passenger?" in page
-    assert '<th class="text-end refund" id="refund-total">€65.00</th>' in page
-    assert "Confirm cancellation, refund €65.00" in page
-    assert "The other passengers keep their seats." in page
+    assert 'id="refund-total">€65.00<' in page
+    assert "Cancel 1 passenger, refund €65.00" in page
+    assert "Charles Babbage keeps their seat and e-ticket." in page
     assert db_state() == before
 
     page = page_text(_cancel(client, booking, [ada, charles]))
     assert "Cancel the whole booking?" in page and 'id="refund-total">€130.00<' in page
+    assert "Cancel the whole booking, refund €130.00" in page
+    assert 'name="scope" value="whole"' in page  # confirming it is the whole-booking choice
     assert db_state() == before
 
 
@@ -566,7 +571,10 @@ def test_confirming_cancels_just_that_passenger_and_the_other_keeps_seat_and_eti
     response = _cancel(client, booking, [ada], confirm=True)
     assert response["Location"] == url("detail", booking)
     page = followed_text(client, response)
-    assert "Cancelled: Ada Lovelace. A refund of €65.00 is on its way to your card." in page
+    assert (
+        "Cancelled: Ada Lovelace. A refund of €65.00 is on its way to your Visa card ending 4242; "
+        "it usually arrives within 5–10 working days." in page
+    )
     assert "<s>Ada Lovelace</s>" in page
 
     ada.refresh_from_db()
@@ -594,7 +602,7 @@ def test_confirming_the_same_cancellation_again_says_already_cancelled_and_chang
 
 def test_cancelling_every_passenger_cancels_the_booking(client, two_passengers):
     booking, ada, charles = two_passengers
-    response = _cancel(client, booking, [ada, charles], confirm=True)
+    response = _cancel(client, booking, [ada, charles], confirm=True, whole=True)
     page = followed_text(client, response)
     assert "Cancelled: Ada Lovelace, Charles Babbage. A refund of €130.00" in page
     assert '<span class="badge text-bg-secondary" id="status">Cancelled</span>' in page

@@ -116,7 +116,10 @@ def test_cancellation_email_states_the_refund_in_the_sites_currency(settings):
     booking_cancel(user=booking.user, booking_id=booking.pk)
     message = OutboxMessage.objects.get(template="booking_cancelled")
     assert outbox_send(message_id=message.pk) is True
-    assert "A refund of 1,234.50 EUR is on its way to your card." in mail.outbox[-1].body
+    assert (
+        "A refund of 1,234.50 EUR is on its way to your Visa card ending 4242. "
+        "It usually arrives within 5–10 working days." in mail.outbox[-1].body
+    )
     assert "<strong>1,234.50 EUR</strong>" in mail.outbox[-1].alternatives[0][0]
 
 

@@ -163,3 +163,32 @@ def test_alert_list_pages_and_ignores_a_bad_page_number(client):
 def test_alerts_need_sign_in(client):
     response = client.get(reverse("notifications:alerts"))
     assert response.status_code == 302 and response.url.startswith(reverse("accounts:login"))
+
+
+def test_alert_times_are_on_the_readers_clock_with_its_zone(client):
+    user = make_user()
+    with time_machine.travel("2027-01-15 01:30:00+00:00", tick=False):
+        alert_create(user_id=user.pk, text="Your export is ready", url="/bookings/")
+    client.force_login(user)
+
+    # No zone known: the site's (UTC), named as such.
+    assert "Fri 15 Jan 2027, 01:30 UTC" in client.get(reverse("notifications:alerts")).content.decode()
+    # The browser's zone (static/js/timezone.js): in New York that was still the 14th.
+    client.cookies["tz"] = "America/New_York"
+    assert "Thu 14 Jan 2027, 20:30 EST" in client.get(reverse("notifications:alerts")).content.decode()
+    # The profile's choice wins over the browser's.
+    user.time_zone = "Asia/Tokyo"
+    user.save(update_fields=["time_zone"])
+    assert "Fri 15 Jan 2027, 10:30 JST" in client.get(reverse("notifications:alerts")).content.decode()
+
+
+def test_an_unknown_zone_in_the_cookie_falls_back_to_the_sites(client):
+    user = make_user()
+    with time_machine.travel("2027-01-15 01:30:00+00:00", tick=False):
+        alert_create(user_id=user.pk, text="Your export is ready", url="/bookings/")
+    client.force_login(user)
+    for cookie in ("Mars/Olympus", "../../etc/passwd", "", "x" * 300):
+        client.cookies["tz"] = cookie
+        response = client.get(reverse("notifications:alerts"))
+        assert response.status_code == 200
+        assert "Fri 15 Jan 2027, 01:30 UTC" in response.content.decode()

@@ -39,6 +39,10 @@ CONTEXT = {
         "total",
         "refund",
         "currency",
+        "charged",
+        "refunded_before",
+        "refund_to",
+        "refund_within",
     )
 }
 CONTEXT.update(
