@@ -11,20 +11,25 @@ export PORT
 .PHONY: install run test bench lint format clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $@
+	@echo "Installing the requirements into $(VENV) ..."
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
 
 install: $(VENV)/.installed .env
 
 # A development-only .env so that `manage.py <command>` works in a checkout as it does under
 # make. Never copied to production, where the environment sets DEBUG (off by default).
 .env:
-	printf '# Development only (created by make; git ignores it). See .env.example.\nDEBUG=1\n' > .env
+	@printf '# Development only (created by make; git ignores it). See .env.example.\nDEBUG=1\n' > .env
 
-run: install
-	$(PY) -m booking_site.launcher run
+# The port first (any python3, nothing installed yet): a busy PORT stops here, in words,
+# before minutes of installing and migrating. Then the launcher checks it again and starts.
+run:
+	@$(PYTHON) -I booking_site/launcher.py check-port
+	@$(MAKE) --no-print-directory install
+	@$(PY) -m booking_site.launcher run
 
 test: install
 	$(PY) -m booking_site.launcher test $(PYTEST_ARGS)

@@ -7,18 +7,45 @@ from django.conf import settings
 
 from flights.forms import StaffDateField
 from flights.imports.parsing import size_text
+from flights.search_cache import cached_airports_matching
 from notifications.models import OutboxMessage
 
 
+def _place_field(label: str) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "City or code", "autocomplete": "off"}),
+    )
+
+
 class StaffFlightFilterForm(forms.Form):
+    """The schedule's filter. From and To take what the passengers' search takes (an airport
+    code, or a city for all its airports) and resolve it the same way (flights.search_cache);
+    cleaned, each is the list of airports it means, or None when left empty."""
+
     number = forms.CharField(label="Flight number", required=False, max_length=8)
     date = StaffDateField(
         label="Date (local departure)",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    origin = forms.CharField(label="From", required=False, max_length=3)
-    destination = forms.CharField(label="To", required=False, max_length=3)
+    origin = _place_field("From")
+    destination = _place_field("To")
+
+    def clean(self):
+        data = super().clean()
+        places = {name: data[name].strip() for name in ("origin", "destination") if data.get(name, "").strip()}
+        matches = cached_airports_matching(list(places.values())) if places else {}
+        for name in ("origin", "destination"):
+            text = places.get(name)
+            data[name] = matches[text] if text else None
+            if text and not matches[text]:
+                self.add_error(
+                    name, f"No airport or city is called “{text}”. Try a code like LHR or a city like London."
+                )
+        return data
 
 
 class ManifestLookupForm(forms.Form):
