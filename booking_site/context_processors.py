@@ -8,6 +8,7 @@ from notifications.services import alerts_unread_count
 # The navigation bar's links, on every page: reversed once per process, not per request.
 NAV_URLS = {
     "search": "flights:search",
+    "where_we_fly": "flights:where_we_fly",
     "bookings": "bookings:list",
     "manage": "bookings:manage",
     "dashboard": "staff:home",

@@ -444,6 +444,8 @@ STAFF_SESSION_HOURS = env.int("STAFF_SESSION_HOURS", default=10)
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+# A stale or missing CSRF token gets a page that looks like the site and says what to do.
+CSRF_FAILURE_VIEW = "booking_site.error_views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:

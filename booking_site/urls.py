@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from api.views.docs import SwaggerView
+from booking_site.views import favicon
 
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("accounts/passkeys/", include("accounts.urls_passkeys")),

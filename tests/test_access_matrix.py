@@ -92,7 +92,8 @@ def _booking_form(world):
 
 
 def _cancel_all(world):
-    return {"tickets": [str(ticket.pk) for ticket in world.booking.tickets.all()], "confirm": "1"}
+    tickets = [str(ticket.pk) for ticket in world.booking.tickets.all()]
+    return {"scope": "whole", "tickets": tickets, "confirm": "1"}  # everyone: the whole-booking choice
 
 
 def _manage_form(world):
@@ -135,6 +136,16 @@ ROUTES = [
     Route("search", "get", lambda w: reverse("flights:search"), _same(OK)),
     Route("airport_suggest", "get", lambda w: reverse("flights:airport_suggest") + "?q=lon", _same(OK)),
     Route("airport_suggest_post", "post", lambda w: reverse("flights:airport_suggest"), _same(NOT_ALLOWED)),
+    Route("where_we_fly", "get", lambda w: reverse("flights:where_we_fly"), _same(OK)),
+    Route(
+        "fare_calendar",
+        "get",
+        lambda w: (
+            reverse("flights:fare_calendar")
+            + f"?origin=LHR&destination=JFK&date={w.flight.departs_local():%Y-%m-%d}&passengers=1"
+        ),
+        _same(OK),
+    ),
     Route(
         "search_with_query",
         "get",
@@ -387,7 +398,7 @@ ROUTES += [
         "staff_flight_edit_post",
         "post",
         lambda w: reverse("staff:flight_edit", args=[w.flight.pk]),
-        {**STAFF_ONLY, "staff": "->schedule"},
+        {**STAFF_ONLY, "staff": "->flight_day"},
         data=lambda w: {
             "number": w.flight.number,
             "origin": "LHR",
@@ -486,6 +497,10 @@ ROUTES += [
 REDIRECT_TARGETS = {
     "search": lambda w: reverse("flights:search"),
     "schedule": lambda w: reverse("staff:schedule"),
+    # The schedule of the flight's local day, the flight marked as just saved.
+    "flight_day": lambda w: (
+        f"{reverse('staff:schedule')}?date={w.flight.departs_local():%Y-%m-%d}&saved={w.flight.pk}#flight-{w.flight.pk}"
+    ),
     "dashboard": lambda w: reverse("staff:home"),
     "detail": lambda w: reverse("bookings:detail", args=[w.booking.reference]),
     "passengers": lambda w: reverse("bookings:checkout_passengers", args=[w.hold.reference]),
@@ -596,6 +611,8 @@ def test_matrix_covers_every_named_url():
     covered = {
         "flights:search",
         "flights:airport_suggest",
+        "flights:where_we_fly",
+        "flights:fare_calendar",
         "bookings:book",
         "bookings:list",
         "bookings:travel",

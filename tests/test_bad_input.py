@@ -404,7 +404,8 @@ def test_cancelling_after_departure_shows_message_and_keeps_booking(web, booking
 
 
 def _cancel_all(booking) -> dict:
-    return {"tickets": [str(pk) for pk in booking.tickets.values_list("pk", flat=True)], "confirm": "1"}
+    tickets = [str(pk) for pk in booking.tickets.values_list("pk", flat=True)]
+    return {"scope": "whole", "tickets": tickets, "confirm": "1"}  # everyone: the whole-booking choice
 
 
 def test_cancelling_an_already_cancelled_booking_says_so_and_changes_nothing(web, booking):

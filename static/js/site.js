@@ -1,5 +1,8 @@
 // Progressive enhancement only: every page works without this file.
 document.addEventListener("DOMContentLoaded", () => {
+  // Words that only make sense with scripts running (how to use the seat map, say) are hidden
+  // in the HTML and shown here.
+  document.querySelectorAll(".js-only").forEach((el) => el.classList.remove("d-none"));
   // A select marked data-autosubmit submits its form on change; its "Update" button is hidden.
   document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
     const form = select.form;
@@ -12,37 +15,6 @@ document.addEventListener("DOMContentLoaded", () => {
       form.querySelectorAll("button[type=submit]").forEach((b) => { b.disabled = true; });
     });
   });
-  // Seat map: a click gives the seat to the next passenger without one (or frees it); the
-  // passengers' seat selects stay the source of truth, so the form works without this.
-  const map = document.querySelector(".seat-map");
-  if (map) {
-    document.querySelectorAll(".js-only").forEach((el) => el.classList.remove("d-none"));
-    const selects = Array.from(document.querySelectorAll("select[name^=seat_]"));
-    const sync = () => {
-      const chosen = new Map(selects.filter((s) => s.value).map((s, i) => [s.value, s]));
-      map.querySelectorAll("button.seat").forEach((button) => {
-        const owner = chosen.get(button.dataset.seat);
-        button.setAttribute("aria-pressed", owner ? "true" : "false");
-        const passenger = owner ? owner.closest("[data-passenger]").dataset.passenger : null;
-        button.title = owner ? `Passenger ${passenger}` : "";
-      });
-    };
-    map.addEventListener("click", (event) => {
-      const button = event.target.closest("button.seat");
-      if (!button || button.disabled) return;
-      const seat = button.dataset.seat;
-      const holder = selects.find((s) => s.value === seat);
-      if (holder) {
-        holder.value = "";
-      } else {
-        const free = selects.find((s) => !s.value) || selects[selects.length - 1];
-        if (free && Array.from(free.options).some((o) => o.value === seat)) free.value = seat;
-      }
-      sync();
-    });
-    selects.forEach((s) => s.addEventListener("change", sync));
-    sync();
-  }
   // Hold countdown: the page says how long the seats stay held; this keeps the figure live
   // and, at zero, says the hold is over and stops the form from being sent.
   const timer = document.querySelector("[data-hold-seconds]");

@@ -10,10 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory, authenticator_code, authenticator_for
+from accounts.tests.factories import PASSWORD, StaffFactory, UserFactory
 from bookings.tests.factories import make_booking
 from flights.models import Flight
 from flights.tests.factories import AirportFactory, FlightFactory
+from tests.browser.helpers import staff_log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,18 +55,9 @@ def airline():
     return flights
 
 
-def _staff_log_in(page, staff, device) -> None:
-    page.goto(reverse("accounts:login"))
-    page.get_by_label("E-mail address").fill(staff.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("textbox", name="Code").fill(authenticator_code(device))
-    page.get_by_role("button", name="Continue").click()
-
-
 def test_staff_land_on_the_dashboard_and_follow_a_tile_to_its_list(page, screenshot, assert_accessible, airline):
     staff = StaffFactory(first_name="Grace", last_name="Hopper", email="grace@skyway.test", is_superuser=True)
-    _staff_log_in(page, staff, authenticator_for(staff))
+    staff_log_in(page, staff)
 
     expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
     seats = page.locator(".tile").filter(has_text="Seats sold")
@@ -102,7 +94,7 @@ def test_staff_land_on_the_dashboard_and_follow_a_tile_to_its_list(page, screens
 def test_the_dashboard_on_a_phone(new_page, screenshot, assert_accessible, airline):
     staff = StaffFactory(first_name="Grace", last_name="Hopper", email="grace@skyway.test", is_superuser=True)
     page = new_page({"width": 390, "height": 844})
-    _staff_log_in(page, staff, authenticator_for(staff))
+    staff_log_in(page, staff)
     expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
     screenshot(page, "staff-dashboard-phone")
     assert_accessible(page)
@@ -110,7 +102,7 @@ def test_the_dashboard_on_a_phone(new_page, screenshot, assert_accessible, airli
 
 def test_staff_find_a_passenger_and_export_the_list(page, screenshot, assert_accessible, airline):
     staff = StaffFactory(first_name="Grace", last_name="Hopper", email="grace@skyway.test", is_superuser=True)
-    _staff_log_in(page, staff, authenticator_for(staff))
+    staff_log_in(page, staff)
     page.get_by_role("link", name="Users").click()
     expect(page.get_by_role("heading", name="Users")).to_be_visible()
     screenshot(page, "staff-users")
