@@ -36,11 +36,20 @@ _TABLES = {
     "in_use": ", ".join(f"'{status.value}'" for status in Ticket.IN_USE),
 }
 
+# Under a generic plan (after five executions PostgreSQL may stop planning the prepared
+# statement for its values) `hold_expires_at <= $6` looks as selective as anything, and the
+# planner may answer a check from the site-wide expiry index (every hold of every flight) or a
+# scan of the table, while the flight row is locked. So each check reads an index led by what
+# it is about: the flight's, the user's or the client's holds (booking_flight_hold_idx,
+# booking_user_held_idx, booking_client_held_idx, all over held bookings only). The time is
+# compared as `hold_expires_at + interval '0 s'`, which no index can serve, and
+# `hold_client <> ''` states the client index's condition. bookings/tests/test_hold_plan.py
+# reads the generic plan over a large table.
 _HOLD_SQL = """
 WITH ok AS (
     SELECT NOT EXISTS (
                SELECT 1 FROM {booking}
-               WHERE flight_id = %(flight)s AND status = '{held}' AND hold_expires_at <= %(now)s
+               WHERE flight_id = %(flight)s AND status = '{held}' AND hold_expires_at + interval '0 s' <= %(now)s
            )
        AND NOT EXISTS (
                SELECT 1 FROM {ticket}
@@ -49,16 +58,17 @@ WITH ok AS (
        -- The hold limits (hold_limits.py); the general path names the one that was reached.
        AND (SELECT count(*) FROM {booking}
             WHERE user_id = %(user)s AND flight_id = %(flight)s AND status = '{held}'
-              AND hold_expires_at > %(now)s) < %(limit_flight)s
+              AND hold_expires_at + interval '0 s' > %(now)s) < %(limit_flight)s
        AND (SELECT count(*) FROM (SELECT 1 FROM {booking}
-            WHERE user_id = %(user)s AND status = '{held}' AND hold_expires_at > %(now)s
+            WHERE user_id = %(user)s AND status = '{held}' AND hold_expires_at + interval '0 s' > %(now)s
             LIMIT %(limit_total)s) AS mine) < %(limit_total)s
        AND (%(client)s = ''
             OR ((SELECT count(*) FROM {booking}
-                 WHERE hold_client = %(client)s AND flight_id = %(flight)s AND status = '{held}'
-                   AND hold_expires_at > %(now)s) < %(limit_client_flight)s
+                 WHERE hold_client = %(client)s AND hold_client <> '' AND flight_id = %(flight)s
+                   AND status = '{held}' AND hold_expires_at + interval '0 s' > %(now)s) < %(limit_client_flight)s
                 AND (SELECT count(*) FROM (SELECT 1 FROM {booking}
-                     WHERE hold_client = %(client)s AND status = '{held}' AND hold_expires_at > %(now)s
+                     WHERE hold_client = %(client)s AND hold_client <> '' AND status = '{held}'
+                       AND hold_expires_at + interval '0 s' > %(now)s
                      LIMIT %(limit_client)s) AS theirs) < %(limit_client)s))
        AS free
 ), booking AS (
