@@ -6,6 +6,7 @@ import factory
 from django.utils import timezone
 
 from flights.models import Airport, Flight
+from flights.services import flight_update
 
 
 def _code(n: int) -> str:
@@ -52,4 +53,18 @@ def local_flight(origin, destination, day, hour: int = 10, *, price="120.00", nu
         arrives_at=departs + timedelta(hours=2),
         price=Decimal(price),
         **fields,
+    )
+
+
+def reprice(flight, price) -> None:
+    """Change only the flight's price, through the service staff pages use."""
+    flight_update(
+        flight_id=flight.pk,
+        number=flight.number,
+        origin=flight.origin,
+        destination=flight.destination,
+        departs_at=flight.departs_at,
+        arrives_at=flight.arrives_at,
+        price=price,
+        capacity=flight.capacity,
     )

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings.services import flight_remove
-from flights.services import flight_create, flight_update
-from flights.tests.factories import AirportFactory, FlightFactory
+from flights.services import flight_create
+from flights.tests.factories import AirportFactory, FlightFactory, reprice
 
 pytestmark = pytest.mark.django_db(transaction=True)  # invalidation runs on commit
 
@@ -27,19 +27,6 @@ def route():
 
 def _at(day, hour, zone):
     return datetime.combine(day, time(hour), tzinfo=zone)
-
-
-def _reprice(flight, price):
-    flight_update(
-        flight_id=flight.pk,
-        number=flight.number,
-        origin=flight.origin,
-        destination=flight.destination,
-        departs_at=flight.departs_at,
-        arrives_at=flight.arrives_at,
-        price=price,
-        capacity=flight.capacity,
-    )
 
 
 def _where_we_fly(client, day=None) -> str:
@@ -82,7 +69,7 @@ def test_a_cached_discovery_page_shows_a_price_edit_immediately(client, route, p
         origin=london, destination=paris, departs_at=_at(day, 9, london.zone), price=Decimal("100.00")
     )
     assert "€100.00" in page(client, day)
-    _reprice(flight, Decimal("175.00"))
+    reprice(flight, Decimal("175.00"))
     text = page(client, day)
     assert "€175.00" in text and "€100.00" not in text
 
@@ -131,5 +118,5 @@ def test_discovery_pages_work_with_redis_down(client, route, settings):
     assert "€100.00" in _where_we_fly(client)
     assert "€100.00" in _anywhere(client, day)
     assert "€100.00" in _calendar(client, day)
-    _reprice(flight, Decimal("80.00"))
+    reprice(flight, Decimal("80.00"))
     assert "€80.00" in _where_we_fly(client) and "€80.00" in _calendar(client, day)

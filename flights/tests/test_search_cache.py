@@ -15,7 +15,7 @@ from bookings.services import flight_remove
 from bookings.tests.factories import make_booking
 from flights.models import Flight
 from flights.services import flight_create, flight_update
-from flights.tests.factories import AirportFactory, FlightFactory
+from flights.tests.factories import AirportFactory, FlightFactory, reprice
 from flights.tests.pages import listed_numbers
 
 pytestmark = pytest.mark.django_db(transaction=True)  # invalidation runs on commit
@@ -40,20 +40,6 @@ def _search(client, london, paris, day):
 def _flight_queries(captured) -> int:
     # The day's flights and the nearby-days fare aggregate both read flights_flight.
     return sum('FROM "flights_flight"' in q["sql"] for q in captured.captured_queries)
-
-
-def _reprice(flight, price):
-    """Change only the price, through the service staff pages use."""
-    flight_update(
-        flight_id=flight.pk,
-        number=flight.number,
-        origin=flight.origin,
-        destination=flight.destination,
-        departs_at=flight.departs_at,
-        arrives_at=flight.arrives_at,
-        price=price,
-        capacity=flight.capacity,
-    )
 
 
 def _at(day, hour, zone):
@@ -111,7 +97,7 @@ def test_cached_search_shows_a_price_edit_immediately(client, route):
         origin=london, destination=paris, departs_at=_at(day, 9, london.zone), price=Decimal("100.00")
     )
     assert "€100.00" in _search(client, london, paris, day).content.decode()
-    _reprice(flight, Decimal("175.00"))
+    reprice(flight, Decimal("175.00"))
     page = _search(client, london, paris, day).content.decode()
     assert "€175.00" in page and "€100.00" not in page
 
@@ -155,6 +141,6 @@ def test_search_and_schedule_changes_work_with_redis_down(client, route, setting
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": "redis://127.0.0.1:9/0"}}
     flight = FlightFactory(origin=london, destination=paris, departs_at=_at(day, 9, london.zone))
     assert len(listed_numbers(_search(client, london, paris, day))) == 1
-    _reprice(flight, Decimal("80.00"))
+    reprice(flight, Decimal("80.00"))
     assert "€80.00" in _search(client, london, paris, day).content.decode()
     assert Flight.objects.get(pk=flight.pk).price == Decimal("80.00")
